@@ -1,0 +1,498 @@
+/* bench-echo.c: workload 4, TCP echo on loopback
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Each peer's echo server runs in its own process on a listening socket on
+ * 127.0.0.1; the load client (bench-echo-client, a separate process, the
+ * same for every server) opens 100 connections and keeps one 32-byte
+ * message in flight on each. Reported: round trips per second, and the
+ * server's CPU time (user + sys, from wait4()) per round trip, which does
+ * not depend on how fast the client is.
+ */
+#define _GNU_SOURCE 1  /* accept4 */
+
+#include "bench-echo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef BENCH_WITH_IOLOOP
+#include <ioloop/ioloop.h>
+#endif
+#ifdef BENCH_WITH_LIBEV
+#include <ev.h>
+#endif
+#ifdef BENCH_WITH_LIBUV
+#include <uv.h>
+#endif
+
+typedef struct
+{
+  const char *client;
+  int         connections;
+  int         msg_bytes;
+  double      warmup;
+  double      seconds;
+} EchoParams;
+
+typedef void (*ServeFunc) (int listen_fd);
+
+int
+echo_accept (int listen_fd)
+{
+  int one = 1;
+  int fd = accept4 (listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+  if (fd < 0)
+    return -1;
+  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+gboolean
+echo_read_write (int fd)
+{
+  char buf[4096];
+  ssize_t n = read (fd, buf, sizeof buf);
+
+  if (n > 0)
+    return write (fd, buf, n) == n;
+  return n < 0 && (errno == EAGAIN || errno == EINTR);
+}
+
+/* Server in a child process, client in another; returns FALSE on failure. */
+static gboolean
+measure (const EchoParams *ep,
+         ServeFunc         serve,
+         BenchSample      *out)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET };
+  socklen_t len = sizeof sa;
+  int one = 1, lfd, out_pipe[2], status;
+  pid_t server, client;
+  char port[16], conns[16], bytes[16], warm[32], secs[32], text[128] = "";
+  ssize_t n;
+  double rate = 0;
+  long long all_trips = 0;
+  struct rusage ru;
+
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  lfd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  setsockopt (lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind (lfd, (struct sockaddr *) &sa, sizeof sa) != 0 || listen (lfd, 1024) != 0
+      || getsockname (lfd, (struct sockaddr *) &sa, &len) != 0)
+    {
+      perror ("bind/listen");
+      return FALSE;
+    }
+
+  server = fork ();
+  if (server == 0)
+    {
+      serve (lfd);
+      _exit (0);
+    }
+  close (lfd);
+
+  if (pipe (out_pipe) != 0)
+    return FALSE;
+  g_snprintf (port, sizeof port, "%d", ntohs (sa.sin_port));
+  g_snprintf (conns, sizeof conns, "%d", ep->connections);
+  g_snprintf (bytes, sizeof bytes, "%d", ep->msg_bytes);
+  g_snprintf (warm, sizeof warm, "%g", ep->warmup);
+  g_snprintf (secs, sizeof secs, "%g", ep->seconds);
+  client = fork ();
+  if (client == 0)
+    {
+      dup2 (out_pipe[1], 1);
+      close (out_pipe[0]);
+      close (out_pipe[1]);
+      execl (ep->client, ep->client, port, conns, bytes, warm, secs, (char *) NULL);
+      perror (ep->client);
+      _exit (127);
+    }
+  close (out_pipe[1]);
+  n = read (out_pipe[0], text, sizeof text - 1);
+  close (out_pipe[0]);
+  waitpid (client, &status, 0);
+  kill (server, SIGKILL);
+  wait4 (server, NULL, 0, &ru);
+  if (n <= 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0
+      || sscanf (text, "%lf %lld", &rate, &all_trips) != 2 || all_trips <= 0)
+    return FALSE;
+  out->value = rate;
+  out->extra[0] = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6
+                  + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+  out->extra[0] /= (double) all_trips;
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- epoll */
+
+static void
+serve_epoll (int lfd)
+{
+  int epfd = epoll_create1 (EPOLL_CLOEXEC);
+  struct epoll_event ev = { .events = EPOLLIN, .data.fd = lfd };
+  struct epoll_event evs[256];
+
+  epoll_ctl (epfd, EPOLL_CTL_ADD, lfd, &ev);
+  for (;;)
+    {
+      int n = epoll_wait (epfd, evs, G_N_ELEMENTS (evs), -1);
+
+      for (int i = 0; i < n; i++)
+        {
+          int fd = evs[i].data.fd;
+
+          if (fd == lfd)
+            {
+              int c;
+
+              while ((c = echo_accept (lfd)) >= 0)
+                {
+                  struct epoll_event cev = { .events = EPOLLIN, .data.fd = c };
+
+                  epoll_ctl (epfd, EPOLL_CTL_ADD, c, &cev);
+                }
+            }
+          else if (!echo_read_write (fd))
+            {
+              epoll_ctl (epfd, EPOLL_CTL_DEL, fd, NULL);
+              close (fd);
+            }
+        }
+    }
+}
+
+/* --------------------------------------------------------------- ioloop */
+#ifdef BENCH_WITH_IOLOOP
+static IoLoop *io;
+
+static void
+io_conn_cb (int       fd,
+            IoEvents  events,
+            gpointer  user_data,
+            GError  **error)
+{
+  if (!echo_read_write (fd))
+    {
+      io_loop_remove_handler (io, fd, NULL);
+      close (fd);
+    }
+}
+
+static void
+io_accept_cb (int       lfd,
+              IoEvents  events,
+              gpointer  user_data,
+              GError  **error)
+{
+  int fd;
+
+  while ((fd = echo_accept (lfd)) >= 0)
+    io_loop_add_handler (io, fd, IO_EVENTS_READ, io_conn_cb, NULL, NULL, NULL);
+}
+
+static void
+serve_ioloop (int lfd)
+{
+  io = io_loop_new_with_backend ("epoll", NULL);
+  io_loop_add_handler (io, lfd, IO_EVENTS_READ, io_accept_cb, NULL, NULL, NULL);
+  io_loop_start (io, NULL);
+}
+#endif
+
+/* ---------------------------------------------------------------- libev */
+#ifdef BENCH_WITH_LIBEV
+static void
+lev_conn_cb (struct ev_loop *loop,
+             ev_io          *w,
+             int             revents)
+{
+  if (!echo_read_write (w->fd))
+    {
+      ev_io_stop (loop, w);
+      close (w->fd);
+      g_free (w);
+    }
+}
+
+static void
+lev_accept_cb (struct ev_loop *loop,
+               ev_io          *w,
+               int             revents)
+{
+  int fd;
+
+  while ((fd = echo_accept (w->fd)) >= 0)
+    {
+      ev_io *c = g_new (ev_io, 1);
+
+      ev_io_init (c, lev_conn_cb, fd, EV_READ);
+      ev_io_start (loop, c);
+    }
+}
+
+static void
+serve_libev (int lfd)
+{
+  struct ev_loop *loop = ev_loop_new (EVBACKEND_EPOLL);
+  ev_io lw;
+
+  ev_io_init (&lw, lev_accept_cb, lfd, EV_READ);
+  ev_io_start (loop, &lw);
+  ev_run (loop, 0);
+}
+#endif
+
+/* ---------------------------------------------------------------- libuv */
+#ifdef BENCH_WITH_LIBUV
+static uv_loop_t uvl;
+static char luv_buf[4096];
+
+static void
+luv_alloc_cb (uv_handle_t *handle,
+              size_t       suggested,
+              uv_buf_t    *buf)
+{
+  *buf = uv_buf_init (luv_buf, sizeof luv_buf);
+}
+
+static void
+luv_close_cb (uv_handle_t *handle)
+{
+  g_free (handle);
+}
+
+typedef struct
+{
+  uv_write_t req;
+  char       data[];
+} LuvWrite;
+
+static void
+luv_write_cb (uv_write_t *req,
+              int         status)
+{
+  g_free (req);
+}
+
+static void
+luv_read_cb (uv_stream_t    *stream,
+             ssize_t         nread,
+             const uv_buf_t *buf)
+{
+  if (nread > 0)
+    {
+      /* uv_try_write() writes at once without a request; a partial write
+       * (never seen with 32-byte messages) queues the rest */
+      uv_buf_t b = uv_buf_init (buf->base, (unsigned) nread);
+      int done = uv_try_write (stream, &b, 1);
+
+      if (done < 0)
+        done = 0;
+      if (done < nread)
+        {
+          LuvWrite *w = g_malloc (sizeof *w + (nread - done));
+
+          memcpy (w->data, buf->base + done, nread - done);
+          b = uv_buf_init (w->data, (unsigned) (nread - done));
+          uv_write (&w->req, stream, &b, 1, luv_write_cb);
+        }
+    }
+  else if (nread < 0)
+    uv_close ((uv_handle_t *) stream, luv_close_cb);
+}
+
+static void
+luv_connection_cb (uv_stream_t *server,
+                   int          status)
+{
+  uv_tcp_t *c = g_new (uv_tcp_t, 1);
+
+  uv_tcp_init (&uvl, c);
+  if (uv_accept (server, (uv_stream_t *) c) == 0)
+    {
+      uv_tcp_nodelay (c, 1);
+      uv_read_start ((uv_stream_t *) c, luv_alloc_cb, luv_read_cb);
+    }
+  else
+    uv_close ((uv_handle_t *) c, luv_close_cb);
+}
+
+static void
+serve_libuv (int lfd)
+{
+  uv_tcp_t server;
+
+  uv_loop_init (&uvl);
+  uv_tcp_init (&uvl, &server);
+  uv_tcp_open (&server, lfd);
+  uv_listen ((uv_stream_t *) &server, 1024, luv_connection_cb);
+  uv_run (&uvl, UV_RUN_DEFAULT);
+}
+#endif
+
+/* ----------------------------------------------------------------- GLib */
+static gboolean
+glib_conn_cb (gint         fd,
+              GIOCondition condition,
+              gpointer     user_data)
+{
+  if (!echo_read_write (fd))
+    {
+      close (fd);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+glib_accept_cb (gint         lfd,
+                GIOCondition condition,
+                gpointer     user_data)
+{
+  int fd;
+
+  while ((fd = echo_accept (lfd)) >= 0)
+    {
+      GSource *s = g_unix_fd_source_new (fd, G_IO_IN);
+
+      g_source_set_callback (s, G_SOURCE_FUNC (glib_conn_cb), NULL, NULL);
+      g_source_attach (s, user_data);
+      g_source_unref (s);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+serve_glib (int lfd)
+{
+  GMainContext *ctx = g_main_context_new ();
+  GMainLoop *loop = g_main_loop_new (ctx, FALSE);
+  GSource *s = g_unix_fd_source_new (lfd, G_IO_IN);
+
+  g_source_set_callback (s, G_SOURCE_FUNC (glib_accept_cb), ctx, NULL);
+  g_source_attach (s, ctx);
+  g_main_loop_run (loop);
+}
+
+/* ----------------------------------------------------------------- main */
+
+#define PEER(name, func) \
+  static gboolean run_##name (gpointer ctx, BenchSample *out) { return measure (ctx, func, out); }
+
+#ifdef BENCH_WITH_IOLOOP
+PEER (ioloop, serve_ioloop)
+#endif
+PEER (epoll, serve_epoll)
+#ifdef BENCH_WITH_LIBEV
+PEER (libev, serve_libev)
+#endif
+#ifdef BENCH_WITH_LIBUV
+PEER (libuv, serve_libuv)
+#endif
+#ifdef BENCH_WITH_LIBEVENT
+PEER (libevent, bench_echo_serve_libevent)
+#endif
+PEER (glib, serve_glib)
+
+static const BenchPeer peers[] = {
+#ifdef BENCH_WITH_IOLOOP
+  { "ioloop", run_ioloop },
+#endif
+  { "epoll", run_epoll },
+#ifdef BENCH_WITH_LIBEV
+  { "libev", run_libev },
+#endif
+#ifdef BENCH_WITH_LIBUV
+  { "libuv", run_libuv },
+#endif
+#ifdef BENCH_WITH_LIBEVENT
+  { "libevent", run_libevent },
+#endif
+  { "glib", run_glib },
+};
+
+/* BENCH_ECHO_CLIENT, else bench-echo-client next to this program (or one
+ * directory up, when this is libtool's .libs/lt-bench-echo) */
+static char *
+find_client (void)
+{
+  const char *env = g_getenv ("BENCH_ECHO_CLIENT");
+  char *exe, *dir, *path;
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  dir = g_path_get_dirname (exe != NULL ? exe : ".");
+  path = g_build_filename (dir, "bench-echo-client", NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_free (path);
+      path = g_build_filename (dir, "..", "bench-echo-client", NULL);
+    }
+  g_free (exe);
+  g_free (dir);
+  return path;
+}
+
+int
+main (void)
+{
+  EchoParams params;
+  char *title, *pstr;
+
+  bench_init ("bench-echo", "TCP echo on loopback");
+  signal (SIGPIPE, SIG_IGN);
+  params.client = find_client ();
+  params.connections = 100;
+  params.msg_bytes = 32;
+  params.warmup = bench_quick () ? 0.05 : 0.3;
+  params.seconds = bench_quick () ? 0.2 : 2.0;
+  if (!g_file_test (params.client, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      fprintf (stderr, "bench-echo: load client %s not found (set BENCH_ECHO_CLIENT)\n",
+               params.client);
+      return 1;
+    }
+  title = g_strdup_printf ("1 load client process, %d connections, %d-byte messages, "
+                           "%.1f s after %.2f s warm-up",
+                           params.connections, params.msg_bytes, params.seconds,
+                           params.warmup);
+  pstr = g_strdup_printf ("c=%d", params.connections);
+
+  BenchCase c = {
+    .workload = "echo",
+    .title = title,
+    .params = pstr,
+    .metric = "round trips per second",
+    .unit = "1/s",
+    .higher_is_better = TRUE,
+    .n_extra = 1,
+    .extra_names = { "server CPU/trip" },
+    .extra_units = { "us" },
+    .maxrss_extra = -1,
+  };
+
+  bench_run_case (&c, peers, G_N_ELEMENTS (peers), &params);
+  g_free (title);
+  g_free (pstr);
+  return bench_exit_status ();
+}

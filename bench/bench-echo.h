@@ -1,0 +1,18 @@
+/* bench-echo.h: what the TCP echo benchmark's servers share
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "bench-common.h"
+
+/* accept one connection from the (non-blocking) listening socket: returns a
+ * non-blocking TCP_NODELAY fd, or -1 when there is none left */
+int  echo_accept      (int listen_fd);
+/* read what is there and write it back: FALSE when the connection is done
+ * (EOF or error; the caller removes its watcher and closes the fd) */
+gboolean echo_read_write (int fd);
+
+/* every server runs its loop on @listen_fd forever (it is killed) */
+void bench_echo_serve_libevent (int listen_fd);

@@ -1,0 +1,289 @@
+/* io-async.c: wake-ups that are safe to send from signal handlers
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "io-loop-private.h"
+
+/**
+ * IoAsync:
+ *
+ * A handle that wakes its loop from any thread or from a signal handler,
+ * like libev's `ev_async` or libuv's `uv_async_t`.
+ *
+ * io_async_send() takes no lock and allocates nothing, so it is
+ * async-signal-safe. The callback runs on the loop's thread, once per
+ * burst: sends that arrive before the callback ran are coalesced.
+ *
+ * The loop keeps the handle until io_async_close() or io_loop_close().
+ *
+ * Since: 1.0
+ */
+
+struct _IoAsync
+{
+  gint            ref_count;
+  gint            pending;
+  IoLoop         *loop;         /* NULL once closed; read from any thread */
+  IoCallback      func;
+  gpointer        user_data;
+  GDestroyNotify  notify;
+  gboolean        dispatching;
+  gboolean        closed;
+};
+
+G_DEFINE_BOXED_TYPE (IoAsync, io_async, io_async_ref, io_async_unref)
+
+/**
+ * io_async_new:
+ * @loop: an #IoLoop
+ * @func: (scope notified) (closure user_data) (destroy notify): called on the
+ *   loop's thread after io_async_send()
+ * @user_data: data for @func
+ * @notify: (nullable): called with @user_data when the handle is closed
+ *
+ * Creates a wake-up handle on @loop. On a closed loop the handle is closed
+ * from the start (@notify runs at once, sends do nothing).
+ *
+ * Returns: (transfer full): a new #IoAsync
+ *
+ * Since: 1.0
+ */
+IoAsync *
+io_async_new (IoLoop         *loop,
+              IoCallback      func,
+              gpointer        user_data,
+              GDestroyNotify  notify)
+{
+  IoLoopPrivate *priv;
+  IoAsync *async;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  priv = _io_loop_get_private (loop);
+  async = g_new0 (IoAsync, 1);
+  async->ref_count = 1;
+  async->func = func;
+  async->user_data = user_data;
+  async->notify = notify;
+
+  if (io_loop_is_closed (loop) || priv->init_error != NULL)
+    {
+      async->closed = TRUE;
+      if (notify != NULL)
+        notify (user_data);
+      async->notify = NULL;
+      return async;
+    }
+
+  async->loop = loop;
+  g_ptr_array_add (priv->asyncs, io_async_ref (async));
+  return async;
+}
+
+/**
+ * io_async_ref:
+ * @async: an #IoAsync
+ *
+ * Returns: (transfer full): @async
+ *
+ * Since: 1.0
+ */
+IoAsync *
+io_async_ref (IoAsync *async)
+{
+  g_return_val_if_fail (async != NULL, NULL);
+
+  g_atomic_int_inc (&async->ref_count);
+  return async;
+}
+
+/**
+ * io_async_unref:
+ * @async: (transfer full): an #IoAsync
+ *
+ * Drops a reference. The loop holds its own until the handle is closed, so
+ * this never closes it.
+ *
+ * Since: 1.0
+ */
+void
+io_async_unref (IoAsync *async)
+{
+  g_return_if_fail (async != NULL);
+
+  if (g_atomic_int_dec_and_test (&async->ref_count))
+    g_free (async);
+}
+
+/**
+ * io_async_send:
+ * @async: an #IoAsync
+ *
+ * Makes the callback of @async run on its loop's next iteration, waking
+ * the loop if it sleeps. Safe from any thread and from a signal handler;
+ * does nothing once the handle is closed. It must not race with
+ * io_async_close() or the finalization of the loop.
+ *
+ * Since: 1.0
+ */
+void
+io_async_send (IoAsync *async)
+{
+  IoLoop *loop;
+  IoLoopPrivate *priv;
+
+  loop = __atomic_load_n (&async->loop, __ATOMIC_ACQUIRE);
+  if (loop == NULL)
+    return;
+  if (__atomic_load_n (&async->pending, __ATOMIC_RELAXED) ||
+      __atomic_exchange_n (&async->pending, 1, __ATOMIC_ACQ_REL))
+    return;
+
+  priv = _io_loop_get_private (loop);
+  __atomic_store_n (&priv->async_pending, 1, __ATOMIC_RELEASE);
+  _io_wakeup_signal (&priv->wakeup);
+}
+
+static void
+detach (IoAsync       *async,
+        IoLoopPrivate *priv)
+{
+  guint i;
+
+  async->closed = TRUE;
+  __atomic_store_n (&async->loop, NULL, __ATOMIC_RELEASE);
+
+  for (i = 0; i < priv->asyncs->len; i++)
+    if (g_ptr_array_index (priv->asyncs, i) == async)
+      {
+        if (priv->async_dispatching)
+          g_ptr_array_index (priv->asyncs, i) = NULL;
+        else
+          g_ptr_array_remove_index_fast (priv->asyncs, i);
+        break;
+      }
+
+  if (!async->dispatching && async->notify != NULL)
+    {
+      GDestroyNotify notify = g_steal_pointer (&async->notify);
+
+      notify (async->user_data);
+    }
+  io_async_unref (async);
+}
+
+/**
+ * io_async_close:
+ * @async: an #IoAsync
+ *
+ * Detaches @async from its loop: later sends do nothing and the notify
+ * runs (after the callback returns, if it is running). Closing twice does
+ * nothing. Call it from the loop's thread.
+ *
+ * Since: 1.0
+ */
+void
+io_async_close (IoAsync *async)
+{
+  IoLoop *loop;
+
+  g_return_if_fail (async != NULL);
+
+  loop = async->loop;
+  if (async->closed || loop == NULL)
+    return;
+  detach (async, _io_loop_get_private (loop));
+}
+
+/**
+ * io_async_is_closed:
+ * @async: an #IoAsync
+ *
+ * Returns: %TRUE once @async was closed, by io_async_close() or by closing
+ *   its loop
+ *
+ * Since: 1.0
+ */
+gboolean
+io_async_is_closed (IoAsync *async)
+{
+  g_return_val_if_fail (async != NULL, TRUE);
+
+  return async->closed;
+}
+
+/* Drops the slots of handles closed while dispatching. */
+static void
+compact (GPtrArray *asyncs)
+{
+  guint i, j = 0;
+
+  for (i = 0; i < asyncs->len; i++)
+    if (g_ptr_array_index (asyncs, i) != NULL)
+      g_ptr_array_index (asyncs, j++) = g_ptr_array_index (asyncs, i);
+  g_ptr_array_set_size (asyncs, j);
+}
+
+void
+_io_async_dispatch_all (IoLoop *loop)
+{
+  IoLoopPrivate *priv = _io_loop_get_private (loop);
+  guint i;
+
+  if (!__atomic_exchange_n (&priv->async_pending, 0, __ATOMIC_ACQ_REL))
+    return;
+
+  priv->async_dispatching++;
+  for (i = 0; i < priv->asyncs->len && !io_loop_is_closed (loop); i++)
+    {
+      IoAsync *async = g_ptr_array_index (priv->asyncs, i);
+      GError *error = NULL;
+
+      if (async == NULL || !__atomic_exchange_n (&async->pending, 0, __ATOMIC_ACQ_REL))
+        continue;
+
+      io_async_ref (async);
+      async->dispatching = TRUE;
+      priv->n_dispatched++;
+      async->func (async->user_data, &error);
+      async->dispatching = FALSE;
+      if (async->closed && async->notify != NULL)
+        {
+          GDestroyNotify notify = g_steal_pointer (&async->notify);
+
+          notify (async->user_data);
+        }
+      io_async_unref (async);
+
+      if (G_UNLIKELY (error != NULL))
+        {
+          io_loop_report_exception (loop, error);
+          g_error_free (error);
+        }
+    }
+  priv->async_dispatching--;
+
+  if (priv->async_dispatching == 0)
+    compact (priv->asyncs);
+}
+
+void
+_io_async_detach_all (IoLoop *loop)
+{
+  IoLoopPrivate *priv = _io_loop_get_private (loop);
+  guint i = priv->asyncs->len;
+
+  while (i-- > 0)
+    {
+      IoAsync *async = g_ptr_array_index (priv->asyncs, i);
+
+      if (async != NULL)
+        detach (async, priv);
+      else if (priv->async_dispatching == 0)
+        g_ptr_array_remove_index_fast (priv->asyncs, i);
+    }
+}

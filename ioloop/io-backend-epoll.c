@@ -1,0 +1,235 @@
+/* io-backend-epoll.c: the Linux epoll backend
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Level-triggered epoll. Every apply() is one epoll_ctl() at most, so that
+ * failures surface in the call that caused them; the loop already batches
+ * its changes and skips the ones that cancel out.
+ */
+#include "config.h"
+
+#ifdef HAVE_EPOLL
+
+#include <errno.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+
+#include "io-backend.h"
+
+/* IoEvents took poll()'s values, which epoll shares: no translation. */
+G_STATIC_ASSERT ((int) IO_EVENTS_READ == (int) EPOLLIN);
+G_STATIC_ASSERT ((int) IO_EVENTS_WRITE == (int) EPOLLOUT);
+G_STATIC_ASSERT ((int) IO_EVENTS_ERROR == (EPOLLERR | EPOLLHUP));
+
+#define INTEREST_MASK  (EPOLLIN | EPOLLOUT)
+#define REPORTED_MASK  (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP)
+
+#define MIN_EVENTS  64
+#define MAX_EVENTS  4096
+
+typedef struct
+{
+  IoBackend           parent;
+
+  int                 epfd;
+
+  /* Both arrays have @capacity entries. */
+  struct epoll_event *kevents;
+  IoPollEvent        *events;
+  int                 capacity;
+  /* The last epoll_wait() filled the array: there may be more ready fds
+   * than we can take at once, so grow before the next wait. */
+  gboolean            grow;
+} IoBackendEpoll;
+
+static IoBackend *
+epoll_backend_create (GError **error)
+{
+  IoBackendEpoll *self;
+  int epfd;
+
+  epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (epfd < 0)
+    {
+      _io_backend_set_errno_error (error, errno, "epoll_create1", -1);
+      return NULL;
+    }
+
+  self = g_new0 (IoBackendEpoll, 1);
+  self->parent.klass = &_io_backend_epoll;
+  self->epfd = epfd;
+  self->capacity = MIN_EVENTS;
+  self->kevents = g_new (struct epoll_event, self->capacity);
+  self->events = g_new (IoPollEvent, self->capacity);
+
+  return &self->parent;
+}
+
+static void
+epoll_backend_destroy (IoBackend *backend)
+{
+  IoBackendEpoll *self = (IoBackendEpoll *) backend;
+
+  close (self->epfd);
+  g_free (self->kevents);
+  g_free (self->events);
+  g_free (self);
+}
+
+/* Returns 0 or an errno value. */
+static int
+epoll_backend_ctl (IoBackendEpoll *self,
+                   int             op,
+                   int             fd,
+                   IoEvents        events)
+{
+  struct epoll_event ev = { 0, };
+
+  ev.events = events & INTEREST_MASK;
+  ev.data.fd = fd;
+
+  if (epoll_ctl (self->epfd, op, fd, &ev) < 0)
+    return errno;
+
+  return 0;
+}
+
+static gboolean
+epoll_backend_remove (IoBackendEpoll  *self,
+                      int              fd,
+                      GError         **error)
+{
+  int errsv = epoll_backend_ctl (self, EPOLL_CTL_DEL, fd, 0);
+
+  /* The fd may be closed already (EBADF), or closed and reopened so that
+   * the kernel dropped our registration with the old file (ENOENT). */
+  if (errsv != 0 && errsv != ENOENT && errsv != EBADF)
+    {
+      _io_backend_set_errno_error (error, errsv, "epoll_ctl", fd);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+epoll_backend_apply (IoBackend  *backend,
+                     int         fd,
+                     gboolean    was_registered,
+                     IoEvents    old_events,
+                     gboolean    registered,
+                     IoEvents    events,
+                     gboolean    reset,
+                     GError    **error)
+{
+  IoBackendEpoll *self = (IoBackendEpoll *) backend;
+  int errsv;
+
+  if (!registered)
+    {
+      if (!was_registered && !reset)
+        return TRUE;
+      return epoll_backend_remove (self, fd, error);
+    }
+
+  if (!was_registered)
+    {
+      errsv = epoll_backend_ctl (self, EPOLL_CTL_ADD, fd, events);
+      /* Still in the interest set under the same file: an earlier
+       * removal failed, so the loop's view is behind the kernel's. */
+      if (errsv == EEXIST)
+        errsv = epoll_backend_ctl (self, EPOLL_CTL_MOD, fd, events);
+    }
+  else if (reset)
+    {
+      /* ADD is the cheap probe (as in libev): EEXIST means the same file is
+       * still registered, and a MOD is needed only for new events. */
+      errsv = epoll_backend_ctl (self, EPOLL_CTL_ADD, fd, events);
+      if (errsv == EEXIST)
+        errsv = (old_events & INTEREST_MASK) == (events & INTEREST_MASK)
+                ? 0 : epoll_backend_ctl (self, EPOLL_CTL_MOD, fd, events);
+    }
+  else if ((old_events & INTEREST_MASK) != (events & INTEREST_MASK))
+    {
+      errsv = epoll_backend_ctl (self, EPOLL_CTL_MOD, fd, events);
+      /* Closing the fd dropped the old registration; this is a new file. */
+      if (errsv == ENOENT)
+        errsv = epoll_backend_ctl (self, EPOLL_CTL_ADD, fd, events);
+    }
+  else
+    {
+      return TRUE;
+    }
+
+  if (errsv != 0)
+    {
+      /* Leave the fd unregistered even when it was a MOD that failed on a
+       * registration that is still there; harmless otherwise. */
+      epoll_backend_ctl (self, EPOLL_CTL_DEL, fd, 0);
+      _io_backend_set_errno_error (error, errsv, "epoll_ctl", fd);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+epoll_backend_grow (IoBackendEpoll *self)
+{
+  self->capacity = MIN (self->capacity * 2, MAX_EVENTS);
+  self->kevents = g_renew (struct epoll_event, self->kevents, self->capacity);
+  self->events = g_renew (IoPollEvent, self->events, self->capacity);
+  self->grow = FALSE;
+}
+
+static int
+epoll_backend_poll (IoBackend    *backend,
+                    int           timeout_ms,
+                    IoPollEvent **events)
+{
+  IoBackendEpoll *self = (IoBackendEpoll *) backend;
+  int n, i;
+
+  /* Grow here rather than after the full wait: the caller was still
+   * reading the old array until now. */
+  if (self->grow)
+    epoll_backend_grow (self);
+
+  *events = self->events;
+
+  n = epoll_wait (self->epfd, self->kevents, self->capacity, timeout_ms);
+  if (n < 0)
+    return errno == EINTR ? 0 : -1;
+
+  for (i = 0; i < n; i++)
+    {
+      self->events[i].fd = self->kevents[i].data.fd;
+      self->events[i].revents = self->kevents[i].events & REPORTED_MASK;
+    }
+
+  if (n == self->capacity && self->capacity < MAX_EVENTS)
+    self->grow = TRUE;
+
+  return n;
+}
+
+static int
+epoll_backend_get_fd (IoBackend *backend)
+{
+  return ((IoBackendEpoll *) backend)->epfd;
+}
+
+const IoBackendClass _io_backend_epoll =
+{
+  .name            = "epoll",
+  .apply_checks_fd = TRUE,
+  .create          = epoll_backend_create,
+  .destroy         = epoll_backend_destroy,
+  .check_fd        = NULL,
+  .apply           = epoll_backend_apply,
+  .poll            = epoll_backend_poll,
+  .get_fd          = epoll_backend_get_fd,
+};
+
+#endif /* HAVE_EPOLL */

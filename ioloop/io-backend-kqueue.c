@@ -1,0 +1,525 @@
+/* io-backend-kqueue.c: the BSD and macOS kqueue backend
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The sibling of io-backend-epoll.c. kqueue watches (fd, filter) pairs, so
+ * one fd is an EVFILT_READ and an EVFILT_WRITE registration, and poll()
+ * merges their events back into one entry per fd.
+ *
+ * Changes are batched: apply() appends them to a change list that the next
+ * kevent() wait submits, saving a system call per change. Only a first
+ * registration (or a reset) goes to the kernel at once, because that is
+ * where a bad fd must fail in the caller's hands.
+ */
+#include "config.h"
+
+#ifdef HAVE_KQUEUE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/time.h>
+
+#include "io-backend.h"
+
+/* The two halves of IO_EVENTS_ERROR, as poll() spells them. */
+#define EVENT_ERR  0x08
+#define EVENT_HUP  0x10
+G_STATIC_ASSERT ((EVENT_ERR | EVENT_HUP) == IO_EVENTS_ERROR);
+
+#define FILTER_MASK  (IO_EVENTS_READ | IO_EVENTS_WRITE)
+
+#define MIN_EVENTS  64
+#define MAX_EVENTS  4096
+
+/* What the backend knows of one fd number. */
+typedef struct
+{
+  /* The loop watches this fd (maybe for ERROR only): whether an error
+   * from one of our changes has someone to be told to. */
+  gboolean watched;
+  /* Equals change_serial while the change list holds changes for it. */
+  guint    change_serial;
+  /* Equals poll_serial while events[merge_index] is this fd's. */
+  guint    poll_serial;
+  int      merge_index;
+} KqueueFdState;
+
+typedef struct
+{
+  IoBackend      parent;
+
+  int            kq;
+
+  /* Changes for the next kevent() wait, in the order they were made. */
+  struct kevent *changes;
+  int            n_changes;
+  int            changes_capacity;
+  guint          change_serial;
+
+  /* kevent() also returns the errors of the changes it submits here, and
+   * stops applying changes when it has no room left for an error: so this
+   * is never smaller than the change list. */
+  struct kevent *kevents;
+  int            kevents_capacity;
+  /* The last wait filled @kevents: grow before the next one. */
+  gboolean       grow;
+
+  /* Handed out by poll(); only poll() may reallocate it. */
+  IoPollEvent   *events;
+  int            events_capacity;
+  guint          poll_serial;
+
+  /* Indexed by fd; covers every fd apply() registered. */
+  KqueueFdState *fd_states;
+  guint          n_fd_states;
+} IoBackendKqueue;
+
+static IoBackend *
+kqueue_backend_create (GError **error)
+{
+  IoBackendKqueue *self;
+  int kq;
+
+  kq = kqueue ();
+  if (kq < 0)
+    {
+      _io_backend_set_errno_error (error, errno, "kqueue", -1);
+      return NULL;
+    }
+
+  /* kqueue() has no close-on-exec flag everywhere (kqueuex(), kqueue1()
+   * are recent and not portable). */
+  if (fcntl (kq, F_SETFD, FD_CLOEXEC) < 0)
+    {
+      int errsv = errno;
+
+      close (kq);
+      _io_backend_set_errno_error (error, errsv, "fcntl", -1);
+      return NULL;
+    }
+
+  self = g_new0 (IoBackendKqueue, 1);
+  self->parent.klass = &_io_backend_kqueue;
+  self->kq = kq;
+  self->change_serial = 1;
+  self->kevents_capacity = MIN_EVENTS;
+  self->kevents = g_new (struct kevent, self->kevents_capacity);
+  self->events_capacity = MIN_EVENTS;
+  self->events = g_new (IoPollEvent, self->events_capacity);
+
+  return &self->parent;
+}
+
+static void
+kqueue_backend_destroy (IoBackend *backend)
+{
+  IoBackendKqueue *self = (IoBackendKqueue *) backend;
+
+  close (self->kq);
+  g_free (self->changes);
+  g_free (self->kevents);
+  g_free (self->events);
+  g_free (self->fd_states);
+  g_free (self);
+}
+
+static KqueueFdState *
+kqueue_backend_fd_state (IoBackendKqueue *self,
+                         int              fd)
+{
+  if ((guint) fd >= self->n_fd_states)
+    return NULL;
+
+  return &self->fd_states[fd];
+}
+
+static KqueueFdState *
+kqueue_backend_ensure_fd_state (IoBackendKqueue *self,
+                                int              fd)
+{
+  if ((guint) fd >= self->n_fd_states)
+    {
+      guint old_size = self->n_fd_states;
+
+      self->n_fd_states = MAX ((guint) fd + 1, old_size * 2);
+      self->fd_states = g_renew (KqueueFdState, self->fd_states,
+                                 self->n_fd_states);
+      memset (self->fd_states + old_size, 0,
+              (self->n_fd_states - old_size) * sizeof (KqueueFdState));
+    }
+
+  return &self->fd_states[fd];
+}
+
+static short
+filter_from_io_event (IoEvents event)
+{
+  return event == IO_EVENTS_READ ? EVFILT_READ : EVFILT_WRITE;
+}
+
+/* One change, now. Returns 0 or an errno value. */
+static int
+kqueue_backend_change_now (IoBackendKqueue *self,
+                           int              fd,
+                           IoEvents         event,
+                           unsigned short   flags)
+{
+  struct kevent change;
+
+  EV_SET (&change, fd, filter_from_io_event (event), flags, 0, 0, 0);
+  if (kevent (self->kq, &change, 1, NULL, 0, NULL) < 0)
+    return errno;
+
+  return 0;
+}
+
+static void
+kqueue_backend_queue_change (IoBackendKqueue *self,
+                             KqueueFdState   *state,
+                             int              fd,
+                             IoEvents         event,
+                             unsigned short   flags)
+{
+  if (self->n_changes == self->changes_capacity)
+    {
+      self->changes_capacity = MAX (16, self->changes_capacity * 2);
+      self->changes = g_renew (struct kevent, self->changes,
+                               self->changes_capacity);
+    }
+
+  /* Growing here is safe: @kevents is ours alone, unlike @events. */
+  if (self->kevents_capacity < self->changes_capacity)
+    {
+      self->kevents_capacity = self->changes_capacity;
+      self->kevents = g_renew (struct kevent, self->kevents,
+                               self->kevents_capacity);
+    }
+
+  EV_SET (&self->changes[self->n_changes], fd, filter_from_io_event (event),
+          flags, 0, 0, 0);
+  self->n_changes++;
+  state->change_serial = self->change_serial;
+}
+
+/* Queued changes for @fd predate a registration made now, and submitting
+ * them after it (an EV_DELETE from before the fd was closed and reopened)
+ * would undo it. */
+static void
+kqueue_backend_drop_queued_changes (IoBackendKqueue *self,
+                                    int              fd)
+{
+  int i, j;
+
+  for (i = 0, j = 0; i < self->n_changes; i++)
+    {
+      if (self->changes[i].ident != (uintptr_t) fd)
+        self->changes[j++] = self->changes[i];
+    }
+  self->n_changes = j;
+}
+
+static gboolean
+kqueue_backend_register_now (IoBackendKqueue  *self,
+                             KqueueFdState    *state,
+                             int               fd,
+                             IoEvents          stale_filters,
+                             IoEvents          filters,
+                             GError          **error)
+{
+  int errsv = 0;
+
+  if (state->change_serial == self->change_serial)
+    {
+      kqueue_backend_drop_queued_changes (self, fd);
+      /* We no longer know which filters the kernel holds. */
+      stale_filters = FILTER_MASK;
+    }
+  stale_filters &= ~filters;
+
+  /* ENOENT (not there) or EBADF (fd closed, filters gone with it) mean
+   * the stale filter is gone already. */
+  if (stale_filters & IO_EVENTS_READ)
+    kqueue_backend_change_now (self, fd, IO_EVENTS_READ, EV_DELETE);
+  if (stale_filters & IO_EVENTS_WRITE)
+    kqueue_backend_change_now (self, fd, IO_EVENTS_WRITE, EV_DELETE);
+
+  if (filters & IO_EVENTS_READ)
+    errsv = kqueue_backend_change_now (self, fd, IO_EVENTS_READ, EV_ADD);
+  if (errsv == 0 && (filters & IO_EVENTS_WRITE))
+    errsv = kqueue_backend_change_now (self, fd, IO_EVENTS_WRITE, EV_ADD);
+  /* No filter to add, so no kevent() to tell us the fd is not open. */
+  if (filters == 0 && fcntl (fd, F_GETFD) < 0)
+    errsv = errno;
+
+  if (errsv != 0)
+    {
+      if (filters & IO_EVENTS_READ)
+        kqueue_backend_change_now (self, fd, IO_EVENTS_READ, EV_DELETE);
+      state->watched = FALSE;
+      _io_backend_set_errno_error (error, errsv,
+                                   filters != 0 ? "kevent" : "fcntl", fd);
+      return FALSE;
+    }
+
+  state->watched = TRUE;
+  return TRUE;
+}
+
+static gboolean
+kqueue_backend_apply (IoBackend  *backend,
+                      int         fd,
+                      gboolean    was_registered,
+                      IoEvents    old_events,
+                      gboolean    registered,
+                      IoEvents    events,
+                      gboolean    reset,
+                      GError    **error)
+{
+  IoBackendKqueue *self = (IoBackendKqueue *) backend;
+  IoEvents old_filters = was_registered ? old_events & FILTER_MASK : 0;
+  IoEvents new_filters = registered ? events & FILTER_MASK : 0;
+  KqueueFdState *state;
+
+  /* The loop refuses these; never index fd_states with one. */
+  if (fd < 0)
+    {
+      if (registered)
+        _io_backend_set_errno_error (error, EBADF, "kevent", fd);
+      return !registered;
+    }
+
+  if (registered)
+    {
+      state = kqueue_backend_ensure_fd_state (self, fd);
+      if (!was_registered || reset)
+        return kqueue_backend_register_now (self, state, fd, old_filters,
+                                            new_filters, error);
+    }
+  else
+    {
+      state = kqueue_backend_fd_state (self, fd);
+      if (state == NULL)
+        return TRUE;
+    }
+
+  /* Removals of filters on an fd closed meanwhile fail with EBADF or
+   * ENOENT when submitted; poll() drops those errors. */
+  if ((old_filters & ~new_filters) & IO_EVENTS_READ)
+    kqueue_backend_queue_change (self, state, fd, IO_EVENTS_READ, EV_DELETE);
+  if ((old_filters & ~new_filters) & IO_EVENTS_WRITE)
+    kqueue_backend_queue_change (self, state, fd, IO_EVENTS_WRITE, EV_DELETE);
+  if ((new_filters & ~old_filters) & IO_EVENTS_READ)
+    kqueue_backend_queue_change (self, state, fd, IO_EVENTS_READ, EV_ADD);
+  if ((new_filters & ~old_filters) & IO_EVENTS_WRITE)
+    kqueue_backend_queue_change (self, state, fd, IO_EVENTS_WRITE, EV_ADD);
+
+  state->watched = registered;
+  return TRUE;
+}
+
+/* The IoEvents of one returned kevent, or 0 to ignore it. */
+static guint32
+kqueue_backend_revents (IoBackendKqueue     *self,
+                        const struct kevent *kev)
+{
+  KqueueFdState *state;
+  guint32 revents;
+
+  if (kev->flags & EV_ERROR)
+    {
+      /* A change of ours failed. ENOENT is an EV_DELETE of a filter the
+       * kernel dropped with a closed fd; any error for an fd nobody
+       * watches any more is a removal's. */
+      state = kqueue_backend_fd_state (self, (int) kev->ident);
+      if (kev->data == 0 || kev->data == ENOENT ||
+          state == NULL || !state->watched)
+        return 0;
+      return EVENT_ERR;
+    }
+
+  if (kev->filter == EVFILT_READ)
+    revents = IO_EVENTS_READ;
+  else if (kev->filter == EVFILT_WRITE)
+    revents = IO_EVENTS_WRITE;
+  else
+    return 0;
+
+  /* EV_EOF: the other end is gone; fflags holds a socket's pending error
+   * (ECONNREFUSED on the write filter of a failed connect()). */
+  if (kev->flags & EV_EOF)
+    {
+      revents |= EVENT_HUP;
+      if (kev->fflags != 0)
+        revents |= EVENT_ERR;
+    }
+
+  return revents;
+}
+
+static void
+kqueue_backend_grow (IoBackendKqueue *self)
+{
+  int capacity = MIN (self->kevents_capacity * 2, MAX_EVENTS);
+
+  if (capacity > self->kevents_capacity)
+    {
+      self->kevents_capacity = capacity;
+      self->kevents = g_renew (struct kevent, self->kevents, capacity);
+    }
+  self->grow = FALSE;
+}
+
+/* Appends kevents[0..@n) to the events after the first @n_out, merging
+ * each fd's filters into one entry. Returns the new number of entries. */
+static int
+kqueue_backend_collect (IoBackendKqueue *self,
+                        int              n,
+                        int              n_out)
+{
+  int i;
+
+  for (i = 0; i < n; i++)
+    {
+      const struct kevent *kev = &self->kevents[i];
+      int fd = (int) kev->ident;
+      guint32 revents = kqueue_backend_revents (self, kev);
+      KqueueFdState *state = kqueue_backend_fd_state (self, fd);
+
+      if (revents == 0)
+        continue;
+
+      /* Check the entry too: a serial left from 2^32 polls ago must not
+       * merge into another fd's entry. */
+      if (state != NULL && state->poll_serial == self->poll_serial &&
+          state->merge_index < n_out &&
+          self->events[state->merge_index].fd == fd)
+        {
+          self->events[state->merge_index].revents |= revents;
+          continue;
+        }
+
+      if (state != NULL)
+        {
+          state->poll_serial = self->poll_serial;
+          state->merge_index = n_out;
+        }
+      self->events[n_out].fd = fd;
+      self->events[n_out].revents = revents;
+      n_out++;
+    }
+
+  return n_out;
+}
+
+static gboolean
+kqueue_backend_only_change_errors (IoBackendKqueue *self,
+                                   int              n)
+{
+  int i;
+
+  for (i = 0; i < n; i++)
+    {
+      if (!(self->kevents[i].flags & EV_ERROR))
+        return FALSE;
+    }
+
+  return n > 0;
+}
+
+static int
+kqueue_backend_poll (IoBackend    *backend,
+                     int           timeout_ms,
+                     IoPollEvent **events)
+{
+  IoBackendKqueue *self = (IoBackendKqueue *) backend;
+  static const struct timespec no_wait = { 0, 0 };
+  struct timespec ts, *tsp = NULL;
+  gboolean submitted = self->n_changes > 0;
+  int n, n_out;
+
+  /* Grow here rather than after the full wait: the caller was still
+   * reading the old array until now. */
+  if (self->grow)
+    kqueue_backend_grow (self);
+  if (self->events_capacity < self->kevents_capacity)
+    {
+      self->events_capacity = self->kevents_capacity;
+      g_free (self->events);
+      self->events = g_new (IoPollEvent, self->events_capacity);
+    }
+
+  *events = self->events;
+
+  if (timeout_ms >= 0)
+    {
+      ts.tv_sec = timeout_ms / 1000;
+      ts.tv_nsec = (timeout_ms % 1000) * 1000000L;
+      tsp = &ts;
+    }
+
+  n = kevent (self->kq, self->changes, self->n_changes,
+              self->kevents, self->kevents_capacity, tsp);
+  if (n < 0)
+    {
+      /* The changes went in before the wait was interrupted. On other
+       * failures keep them: EV_ADD again is harmless, and so is EV_DELETE
+       * of a filter already gone (ENOENT, ignored). */
+      if (errno != EINTR)
+        return -1;
+      n = 0;
+    }
+
+  self->n_changes = 0;
+  self->change_serial++;
+  self->poll_serial++;
+
+  n_out = kqueue_backend_collect (self, n, 0);
+
+  if (n == self->kevents_capacity && self->kevents_capacity < MAX_EVENTS)
+    self->grow = TRUE;
+
+  /* When a change fails, kevent() returns its error at once, without
+   * waiting or collecting any event: so the wait is still to do. Only
+   * peek if there is already something to report. */
+  if (submitted && kqueue_backend_only_change_errors (self, n) &&
+      n_out < self->kevents_capacity)
+    {
+      n = kevent (self->kq, NULL, 0, self->kevents,
+                  self->kevents_capacity - n_out,
+                  n_out > 0 ? &no_wait : tsp);
+      if (n < 0)
+        {
+          if (errno != EINTR && n_out == 0)
+            return -1;
+          n = 0;
+        }
+      n_out = kqueue_backend_collect (self, n, n_out);
+    }
+
+  return n_out;
+}
+
+static int
+kqueue_backend_get_fd (IoBackend *backend)
+{
+  return ((IoBackendKqueue *) backend)->kq;
+}
+
+const IoBackendClass _io_backend_kqueue =
+{
+  .name            = "kqueue",
+  .apply_checks_fd = TRUE,
+  .create          = kqueue_backend_create,
+  .destroy         = kqueue_backend_destroy,
+  .check_fd        = NULL,
+  .apply           = kqueue_backend_apply,
+  .poll            = kqueue_backend_poll,
+  .get_fd          = kqueue_backend_get_fd,
+};
+
+#endif /* HAVE_KQUEUE */

@@ -1,0 +1,247 @@
+/* io-backend-poll.c: the portable poll() backend
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The interest set lives in a dense struct pollfd array, handed to poll()
+ * as is. An fd -> slot map makes add, modify and remove O(1): a removal
+ * moves the last slot into the hole, so the array never has gaps.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+
+#include "io-backend.h"
+
+/* The two halves of IO_EVENTS_ERROR, which is POLLERR | POLLHUP on the
+ * systems we know but need not be elsewhere. */
+#define EVENT_ERR  0x08
+#define EVENT_HUP  0x10
+G_STATIC_ASSERT ((EVENT_ERR | EVENT_HUP) == IO_EVENTS_ERROR);
+
+typedef struct
+{
+  IoBackend      parent;
+
+  struct pollfd *pfds;
+  guint          n_pfds;
+  guint          pfds_capacity;
+
+  /* slot_of_fd[fd] is the index of @fd in @pfds, or -1. */
+  int           *slot_of_fd;
+  guint          n_slot_of_fd;
+
+  /* Handed out by poll(); only poll() may reallocate it. */
+  IoPollEvent   *events;
+  guint          events_capacity;
+} IoBackendPoll;
+
+static IoBackend *
+poll_backend_create (GError **error)
+{
+  IoBackendPoll *self = g_new0 (IoBackendPoll, 1);
+
+  self->parent.klass = &_io_backend_poll;
+
+  return &self->parent;
+}
+
+static void
+poll_backend_destroy (IoBackend *backend)
+{
+  IoBackendPoll *self = (IoBackendPoll *) backend;
+
+  g_free (self->pfds);
+  g_free (self->slot_of_fd);
+  g_free (self->events);
+  g_free (self);
+}
+
+static int
+poll_backend_slot (IoBackendPoll *self,
+                   int            fd)
+{
+  if ((guint) fd >= self->n_slot_of_fd)
+    return -1;
+
+  return self->slot_of_fd[fd];
+}
+
+static short
+poll_events_from_io_events (IoEvents events)
+{
+  short pevents = 0;
+
+  if (events & IO_EVENTS_READ)
+    pevents |= POLLIN;
+  if (events & IO_EVENTS_WRITE)
+    pevents |= POLLOUT;
+
+  return pevents;
+}
+
+static guint32
+io_events_from_poll_revents (short revents)
+{
+  guint32 events = 0;
+
+  if (revents & POLLIN)
+    events |= IO_EVENTS_READ;
+  if (revents & POLLOUT)
+    events |= IO_EVENTS_WRITE;
+  /* A closed fd (POLLNVAL) is an error to its handler, who must hear of
+   * it: the loop cannot sleep while poll() keeps returning at once. */
+  if (revents & (POLLERR | POLLNVAL))
+    events |= EVENT_ERR;
+  if (revents & POLLHUP)
+    events |= EVENT_HUP;
+
+  return events;
+}
+
+static void
+poll_backend_remove (IoBackendPoll *self,
+                     int            fd)
+{
+  int slot = poll_backend_slot (self, fd);
+  guint last;
+
+  if (slot < 0)
+    return;
+
+  last = --self->n_pfds;
+  if ((guint) slot != last)
+    {
+      self->pfds[slot] = self->pfds[last];
+      self->slot_of_fd[self->pfds[slot].fd] = slot;
+    }
+  self->slot_of_fd[fd] = -1;
+}
+
+static int
+poll_backend_add (IoBackendPoll *self,
+                  int            fd)
+{
+  int slot;
+
+  if ((guint) fd >= self->n_slot_of_fd)
+    {
+      guint old_size = self->n_slot_of_fd;
+      guint i;
+
+      self->n_slot_of_fd = MAX ((guint) fd + 1, old_size * 2);
+      self->slot_of_fd = g_renew (int, self->slot_of_fd, self->n_slot_of_fd);
+      for (i = old_size; i < self->n_slot_of_fd; i++)
+        self->slot_of_fd[i] = -1;
+    }
+
+  if (self->n_pfds == self->pfds_capacity)
+    {
+      self->pfds_capacity = MAX (16, self->pfds_capacity * 2);
+      self->pfds = g_renew (struct pollfd, self->pfds, self->pfds_capacity);
+    }
+
+  slot = self->n_pfds++;
+  self->pfds[slot].fd = fd;
+  self->pfds[slot].revents = 0;
+  self->slot_of_fd[fd] = slot;
+
+  return slot;
+}
+
+static gboolean
+poll_backend_apply (IoBackend  *backend,
+                    int         fd,
+                    gboolean    was_registered,
+                    IoEvents    old_events,
+                    gboolean    registered,
+                    IoEvents    events,
+                    gboolean    reset,
+                    GError    **error)
+{
+  IoBackendPoll *self = (IoBackendPoll *) backend;
+  int slot;
+
+  /* The loop refuses these; never index slot_of_fd with one. */
+  if (fd < 0)
+    {
+      if (registered)
+        _io_backend_set_errno_error (error, EBADF, "poll", fd);
+      return !registered;
+    }
+
+  if (!registered)
+    {
+      poll_backend_remove (self, fd);
+      return TRUE;
+    }
+
+  /* Keyed by number, not by file: a reset needs nothing special, and a
+   * closed fd is the loop's to refuse (apply_checks_fd is FALSE). */
+  slot = poll_backend_slot (self, fd);
+  if (slot < 0)
+    slot = poll_backend_add (self, fd);
+
+  self->pfds[slot].events = poll_events_from_io_events (events);
+
+  return TRUE;
+}
+
+static int
+poll_backend_poll (IoBackend    *backend,
+                   int           timeout_ms,
+                   IoPollEvent **events)
+{
+  IoBackendPoll *self = (IoBackendPoll *) backend;
+  guint i;
+  int n, n_out = 0;
+
+  /* apply() must not move the array the caller may still be reading, so
+   * it follows the number of fds here. */
+  if (self->events_capacity < self->n_pfds)
+    {
+      self->events_capacity = self->pfds_capacity;
+      g_free (self->events);
+      self->events = g_new (IoPollEvent, self->events_capacity);
+    }
+
+  *events = self->events;
+
+  n = poll (self->pfds, self->n_pfds, timeout_ms);
+  if (n < 0)
+    return errno == EINTR ? 0 : -1;
+
+  for (i = 0; i < self->n_pfds && n_out < n; i++)
+    {
+      const struct pollfd *pfd = &self->pfds[i];
+
+      if (pfd->revents == 0)
+        continue;
+
+      self->events[n_out].fd = pfd->fd;
+      self->events[n_out].revents = io_events_from_poll_revents (pfd->revents);
+      n_out++;
+    }
+
+  return n_out;
+}
+
+static int
+poll_backend_get_fd (IoBackend *backend)
+{
+  return -1;
+}
+
+const IoBackendClass _io_backend_poll =
+{
+  .name            = "poll",
+  /* poll() takes any number; a closed fd shows up later as POLLNVAL. */
+  .apply_checks_fd = FALSE,
+  .create          = poll_backend_create,
+  .destroy         = poll_backend_destroy,
+  .check_fd        = NULL,
+  .apply           = poll_backend_apply,
+  .poll            = poll_backend_poll,
+  .get_fd          = poll_backend_get_fd,
+};

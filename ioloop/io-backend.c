@@ -1,0 +1,112 @@
+/* io-backend.c: the table of built backends and their shared helpers
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "io-backend.h"
+
+/* Best first: the kernel-side interest sets scale with the number of
+ * ready fds, poll() and select() with the number of watched ones. */
+static const IoBackendClass * const backends[] =
+{
+#ifdef HAVE_EPOLL
+  &_io_backend_epoll,
+#endif
+#ifdef HAVE_KQUEUE
+  &_io_backend_kqueue,
+#endif
+  &_io_backend_poll,
+  &_io_backend_select,
+  NULL
+};
+
+const IoBackendClass * const *
+_io_backend_list (void)
+{
+  return backends;
+}
+
+const IoBackendClass *
+_io_backend_lookup (const char *name)
+{
+  gsize i;
+
+  if (name == NULL)
+    return NULL;
+
+  for (i = 0; backends[i] != NULL; i++)
+    {
+      if (strcmp (backends[i]->name, name) == 0)
+        return backends[i];
+    }
+
+  return NULL;
+}
+
+static IoLoopError
+error_code_from_errno (int errsv)
+{
+  switch (errsv)
+    {
+    case EBADF:
+      return IO_LOOP_ERROR_BAD_FD;
+    /* Only epoll_ctl() says EPERM for an fd: the file (a regular file,
+     * a directory) has no poll support at all. */
+    case EPERM:
+      return IO_LOOP_ERROR_UNSUPPORTED_FD;
+    default:
+      return IO_LOOP_ERROR_FAILED;
+    }
+}
+
+/* @call is the system call's name without parentheses ("epoll_ctl");
+ * @fd is the descriptor the call was about, or -1 if none (creating the
+ * backend itself). */
+void
+_io_backend_set_errno_error (GError     **error,
+                             int          errsv,
+                             const char  *call,
+                             int          fd)
+{
+  IoLoopError code = error_code_from_errno (errsv);
+
+  if (fd < 0)
+    {
+      /* Translators: the first %s is a system call, such as "epoll_create1",
+       * the second one the system's error message. */
+      g_set_error (error, IO_LOOP_ERROR, code, _("%s() failed: %s"),
+                   call, g_strerror (errsv));
+    }
+  else if (code == IO_LOOP_ERROR_UNSUPPORTED_FD)
+    {
+      /* strerror (EPERM) ("Operation not permitted") would mislead here. */
+      /* Translators: %d is a file descriptor, %s a system call, such as
+       * "epoll_ctl". */
+      g_set_error (error, IO_LOOP_ERROR, code,
+                   _("Cannot watch file descriptor %d: %s() does not support this kind of file"),
+                   fd, call);
+    }
+  else if (code == IO_LOOP_ERROR_BAD_FD)
+    {
+      /* Translators: %d is a file descriptor, %s the system's error
+       * message. */
+      g_set_error (error, IO_LOOP_ERROR, code,
+                   _("Cannot watch file descriptor %d: %s"),
+                   fd, g_strerror (errsv));
+    }
+  else
+    {
+      /* Translators: %d is a file descriptor, the first %s a system call,
+       * such as "epoll_ctl", the second one the system's error message. */
+      g_set_error (error, IO_LOOP_ERROR, code,
+                   _("Cannot watch file descriptor %d: %s() failed: %s"),
+                   fd, call, g_strerror (errsv));
+    }
+}

@@ -1,0 +1,309 @@
+/* io-loop-private.h: state shared by the core files of the loop
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Internal: nothing here is installed or exported.
+ */
+#pragma once
+
+#include "io-types.h"
+#include "io-loop.h"
+#include "io-timeout.h"
+#include "io-async.h"
+#include "io-backend.h"
+
+G_BEGIN_DECLS
+
+/* ---- timeouts (io-timeout.c) ------------------------------------------- */
+
+/* A timeout's heap_index when it is in no heap. */
+#define IO_TIMEOUT_NOT_PENDING G_MAXUINT
+
+struct _IoTimeout
+{
+  gint            ref_count;
+  /* Slot in the heap while pending; slot in the loop's due array while
+   * IO_TIMEOUT_FLAG_DUE; else IO_TIMEOUT_NOT_PENDING. */
+  guint           heap_index;
+  /* Insertion order, so that equal deadlines fire first-in first-out. */
+  guint32         seq;
+  guint32         flags;
+  IoCallback      func;
+  gpointer        user_data;
+  GDestroyNotify  notify;
+};
+
+enum
+{
+  IO_TIMEOUT_FLAG_DUE       = 1 << 0,
+  IO_TIMEOUT_FLAG_CANCELLED = 1 << 1,
+};
+
+/* The deadline sits beside the pointer so that sifting compares without
+ * touching the timeouts themselves. */
+typedef struct
+{
+  gint64     deadline;
+  IoTimeout *timeout;
+} IoTimerNode;
+
+typedef struct
+{
+  IoTimerNode *nodes;
+  guint        len;
+  guint        size;
+} IoTimerHeap;
+
+IoTimeout  *_io_timeout_new            (IoCallback      func,
+                                        gpointer        user_data,
+                                        GDestroyNotify  notify,
+                                        guint32         seq);
+void        _io_timeout_run_notify     (IoTimeout      *timeout);
+
+void        _io_timer_heap_init        (IoTimerHeap    *heap);
+void        _io_timer_heap_push        (IoTimerHeap    *heap,
+                                        IoTimeout      *timeout,
+                                        gint64          deadline);
+gboolean    _io_timer_heap_contains    (IoTimerHeap    *heap,
+                                        IoTimeout      *timeout);
+void        _io_timer_heap_remove      (IoTimerHeap    *heap,
+                                        IoTimeout      *timeout);
+IoTimeout  *_io_timer_heap_pop         (IoTimerHeap    *heap);
+gint64      _io_timer_heap_get_deadline (IoTimerHeap   *heap,
+                                        IoTimeout      *timeout);
+
+static inline gint64
+_io_timer_heap_next_deadline (IoTimerHeap *heap)
+{
+  return heap->len > 0 ? heap->nodes[0].deadline : G_MAXINT64;
+}
+
+/* ---- wake-up and cross-thread queue (io-wakeup.c) ---------------------- */
+
+typedef struct
+{
+  IoCallback      func;
+  gpointer        user_data;
+  GDestroyNotify  notify;
+} IoCallbackItem;
+
+/* A growable array of callbacks; the loop swaps its empty one with the
+ * queue's full one, so that steady traffic allocates nothing. */
+typedef struct
+{
+  IoCallbackItem *items;
+  guint           len;
+  guint           size;
+} IoCallbackQueue;
+
+typedef struct
+{
+  int             read_fd;
+  int             write_fd;      /* == read_fd for an eventfd */
+  int             read_flags;    /* F_GETFL of read_fd when opened */
+  /* 1 from the first signal after a drain until the next drain: later
+   * signals cost no write. */
+  gint            pending;
+  /* 1 while the loop is (about to be) blocked in poll: only then does a
+   * signal need to write at all. */
+  gint            sleeping;
+  guint64         n_writes;      /* statistics, for benchmarks */
+
+  GMutex          lock;          /* guards queue and closed */
+  IoCallbackQueue queue;
+  gboolean        closed;
+  gint            n_queued;      /* queue.len, readable without the lock */
+} IoWakeup;
+
+gboolean        _io_wakeup_init       (IoWakeup        *wakeup,
+                                       GError         **error);
+void            _io_wakeup_clear      (IoWakeup        *wakeup);
+void            _io_wakeup_signal     (IoWakeup        *wakeup);
+gboolean        _io_wakeup_drain      (IoWakeup        *wakeup);
+gboolean        _io_wakeup_is_intact  (IoWakeup        *wakeup);
+gboolean        _io_wakeup_reopen     (IoWakeup        *wakeup,
+                                       GError         **error);
+gboolean        _io_wakeup_push       (IoWakeup        *wakeup,
+                                       IoCallback       func,
+                                       gpointer         user_data,
+                                       GDestroyNotify   notify);
+void            _io_wakeup_swap       (IoWakeup        *wakeup,
+                                       IoCallbackQueue *empty);
+void            _io_wakeup_close      (IoWakeup        *wakeup,
+                                       IoCallbackQueue *empty);
+void            _io_callback_queue_clear (IoCallbackQueue *queue);
+
+static inline gboolean
+_io_wakeup_has_callbacks (IoWakeup *wakeup)
+{
+  return g_atomic_int_get (&wakeup->n_queued) > 0;
+}
+
+/* ---- file-descriptor handlers (io-loop.c) ------------------------------ */
+
+typedef struct
+{
+  IoHandlerFunc   func;
+  gpointer        user_data;
+  GDestroyNotify  notify;
+  guint32         events;
+  /* The loop's poll generation when the handler was added: events from a
+   * poll that returned before the handler existed are not its own. */
+  guint32         poll_gen;
+  guint8          dispatching;
+  guint8          removed;
+  guint8          internal;
+} IoHandler;
+
+typedef struct
+{
+  IoHandler *handler;
+  IoHandler *spare;       /* freed handler kept for the next one */
+  guint32    kernel_events;
+  guint8     kernel_registered;
+  guint8     dirty;       /* queued in the change list */
+  guint8     reset;       /* fd may be a new file: re-register */
+} IoFdSlot;
+
+/* ---- the loop ---------------------------------------------------------- */
+
+typedef struct
+{
+  const IoBackendClass *backend_class;
+  IoBackend            *backend;
+  char                 *backend_name;    /* construct property */
+  GError               *init_error;
+
+  IoFdSlot             *fds;
+  int                   n_fds;
+  int                  *changes;
+  guint                 n_changes;
+  guint                 changes_size;
+  guint                 n_handlers;
+
+  IoTimerHeap           timers;
+  IoTimeout           **due;
+  guint                 n_due;
+  guint                 due_size;
+  guint32               next_seq;
+  gint64                wall_offset;     /* real time - monotonic time */
+  gboolean              wall_offset_valid;
+
+  IoWakeup              wakeup;
+  IoCallbackQueue       batch;           /* callbacks of this iteration */
+  guint                 batch_pos;       /* next one to run */
+
+  GPtrArray            *asyncs;
+  gint                  async_pending;
+  guint                 async_dispatching;
+
+  gint                  running;
+  gint                  stop_requested;
+  gint                  closed;          /* read from any thread */
+  gboolean              in_iteration;
+  guint32               poll_gen;
+  guint64               n_iterations;
+  guint64               n_dispatched;    /* callbacks of any kind run */
+
+  gdouble               alarm_seconds;
+  gboolean              alarm_armed;
+
+  gint                  fork_generation;
+
+  /* fds whose deferred registration failed: told IO_EVENTS_ERROR */
+  GArray               *failed_fds;
+
+  GArray               *hooks;           /* of IoLoopHook */
+  guint                 next_hook_id;
+
+  GArray               *fd_observers;    /* of IoLoopFdObserverEntry */
+} IoLoopPrivate;
+
+IoLoopPrivate *_io_loop_get_private (IoLoop *loop);
+
+/* Adds a timeout at a monotonic deadline in microseconds. */
+IoTimeout     *_io_loop_add_timeout_monotonic (IoLoop         *loop,
+                                               gint64          deadline,
+                                               IoCallback      func,
+                                               gpointer        user_data,
+                                               GDestroyNotify  notify);
+gint64         _io_loop_get_timeout_deadline  (IoLoop         *loop,
+                                               IoTimeout      *timeout);
+
+/* IoAsync (io-async.c) */
+void           _io_async_dispatch_all  (IoLoop        *loop);
+void           _io_async_detach_all    (IoLoop        *loop);
+
+/* Hooks around the poll, for hosting another main context. prepare()
+ * may lower *timeout_ms (-1: no limit); check() runs after the fd
+ * handlers of the iteration. */
+typedef struct
+{
+  void (*prepare) (gpointer data,
+                   int     *timeout_ms);
+  void (*check)   (gpointer data);
+} IoLoopHookFuncs;
+
+guint          _io_loop_add_hook        (IoLoop                *loop,
+                                         const IoLoopHookFuncs *funcs,
+                                         gpointer               data);
+void           _io_loop_remove_hook     (IoLoop                *loop,
+                                         guint                  id);
+
+/* Observers of the backend's interest set, for mirroring it into another
+ * main loop when the backend has no pollable fd of its own (poll, select).
+ * @events is what the backend now watches @fd for: IO_EVENTS_READ/WRITE
+ * bits plus IO_EVENTS_ERROR, or 0 once it no longer watches @fd.
+ * _io_loop_add_fd_observer() first replays every fd the backend watches;
+ * then the observer hears of each change when the loop applies it (in the
+ * first registration of a handler, or when the change list is flushed
+ * before a poll and in io_loop_get_fd()), and of every fd being dropped
+ * when io_loop_close() or io_loop_reinit_after_fork() releases the
+ * backend. Called on the loop's thread; an observer must not add, update
+ * or remove handlers or observers. */
+typedef void (*IoLoopFdObserver) (gpointer  data,
+                                  int       fd,
+                                  IoEvents  events);
+
+guint          _io_loop_add_fd_observer    (IoLoop            *loop,
+                                            IoLoopFdObserver   func,
+                                            gpointer           data);
+void           _io_loop_remove_fd_observer (IoLoop            *loop,
+                                            guint              id);
+
+/* The checks every entry point makes: FALSE with IO_LOOP_ERROR_CLOSED,
+ * IO_LOOP_ERROR_FORKED (a child before io_loop_reinit_after_fork()) or the
+ * loop's construction error. */
+gboolean       _io_loop_check_usable       (IoLoop            *loop,
+                                            GError           **error);
+
+/* For driving the loop from another main loop (io-glib.c): tells
+ * producers that the loop's thread is about to sleep in a poll that is not
+ * the loop's own (one that watches io_loop_get_fd(), or the mirrored fds),
+ * so that io_loop_add_callback() and io_async_send() from other threads
+ * write the wake-up fd. Returns FALSE if work arrived meanwhile: then do
+ * not sleep. The next iteration's poll ends the wait. */
+gboolean       _io_loop_begin_external_wait (IoLoop           *loop);
+
+/* Handlers of the library's own fds: invisible to the public API (which
+ * reports EXISTS for their fds and NOT_FOUND on update/remove), never
+ * closed by io_loop_close (loop, TRUE), and without notify. */
+gboolean       _io_loop_add_internal_handler    (IoLoop         *loop,
+                                                 int             fd,
+                                                 IoEvents        events,
+                                                 IoHandlerFunc   func,
+                                                 gpointer        user_data,
+                                                 GError        **error);
+void           _io_loop_update_internal_handler (IoLoop         *loop,
+                                                 int             fd,
+                                                 IoEvents        events);
+void           _io_loop_remove_internal_handler (IoLoop         *loop,
+                                                 int             fd);
+
+/* For tests and benchmarks. */
+int            _io_loop_get_wakeup_fd   (IoLoop *loop);
+guint64        _io_loop_get_n_wakeup_writes (IoLoop *loop);
+guint64        _io_loop_get_n_iterations (IoLoop *loop);
+
+G_END_DECLS

@@ -1,0 +1,2122 @@
+/* io-loop.c: the loop object, its handler table and the dispatch loop
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib/gi18n-lib.h>
+
+#include "io-loop-private.h"
+#include "io-enum-types.h"
+
+/**
+ * IoLoop:
+ *
+ * A level-triggered I/O event loop for non-blocking sockets.
+ *
+ * Typical applications use a single loop, the global one that
+ * io_loop_instance() returns, and call io_loop_start() at the end of
+ * `main()`. Atypical applications may use more than one loop, such as one
+ * loop per thread, or per unit test.
+ *
+ * Besides I/O events (io_loop_add_handler()), a loop runs callbacks on its
+ * next iteration (io_loop_add_callback(), the one call that is safe from any
+ * thread) and at a given time (io_loop_add_timeout(), io_loop_call_later()).
+ *
+ * Each iteration runs, in this order: the callbacks queued before it began,
+ * the timeouts that are due, a poll of the file descriptors (which does not
+ * block while callbacks are pending, and otherwise blocks until the next
+ * deadline) and the handlers of the ready file descriptors.
+ *
+ * A callback, handler or timeout fails by setting its #GError; the loop
+ * then emits #IoLoop::callback-exception and goes on.
+ *
+ * Since: 1.0
+ */
+
+enum
+{
+  PROP_0,
+  PROP_BACKEND,
+  N_PROPS
+};
+
+enum
+{
+  CALLBACK_EXCEPTION,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+/* Bumped in every child after fork(): a loop made before it refuses to run
+ * rather than share its kernel objects with the parent. */
+static gint fork_generation;
+
+static void io_loop_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (IoLoop, io_loop, G_TYPE_OBJECT,
+                         G_ADD_PRIVATE (IoLoop)
+                         G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                io_loop_initable_iface_init))
+
+G_DEFINE_QUARK (io-loop-error-quark, io_loop_error)
+
+#define ALL_EVENTS (IO_EVENTS_READ | IO_EVENTS_WRITE | IO_EVENTS_ERROR)
+
+IoLoopPrivate *
+_io_loop_get_private (IoLoop *loop)
+{
+  return io_loop_get_instance_private (loop);
+}
+
+/* ---- errors and exceptions ----------------------------------------------- */
+
+static void
+io_loop_real_handle_callback_exception (IoLoop       *loop,
+                                        const GError *error)
+{
+  g_log (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+         "Exception in callback: %s (%s, %d)", error->message,
+         g_quark_to_string (error->domain), error->code);
+}
+
+/**
+ * io_loop_report_exception:
+ * @loop: an #IoLoop
+ * @error: what went wrong
+ *
+ * Emits #IoLoop::callback-exception for @error, as the loop does when a
+ * callback fails. For language bindings that catch their own exceptions.
+ *
+ * Since: 1.0
+ */
+void
+io_loop_report_exception (IoLoop       *loop,
+                          const GError *error)
+{
+  g_return_if_fail (IO_IS_LOOP (loop));
+  g_return_if_fail (error != NULL);
+
+  g_signal_emit (loop, signals[CALLBACK_EXCEPTION], 0, error);
+}
+
+/* Reports and frees an error a callback left. */
+static void
+report_and_free (IoLoop *loop,
+                 GError *error)
+{
+  g_object_ref (loop);
+  io_loop_report_exception (loop, error);
+  g_error_free (error);
+  g_object_unref (loop);
+}
+
+static gboolean
+check_usable (IoLoop         *loop,
+              IoLoopPrivate  *priv,
+              GError        **error)
+{
+  if (G_UNLIKELY (priv->init_error != NULL))
+    {
+      g_propagate_error (error, g_error_copy (priv->init_error));
+      return FALSE;
+    }
+  if (G_UNLIKELY (g_atomic_int_get (&priv->closed)))
+    {
+      g_set_error_literal (error, IO_LOOP_ERROR, IO_LOOP_ERROR_CLOSED,
+                           _("The loop is closed"));
+      return FALSE;
+    }
+  if (G_UNLIKELY (priv->fork_generation != g_atomic_int_get (&fork_generation)))
+    {
+      g_set_error_literal (error, IO_LOOP_ERROR, IO_LOOP_ERROR_FORKED,
+                           _("The loop was created before fork() and cannot be used in the child"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+_io_loop_check_usable (IoLoop  *loop,
+                       GError **error)
+{
+  return check_usable (loop, io_loop_get_instance_private (loop), error);
+}
+
+gboolean
+_io_loop_begin_external_wait (IoLoop *loop)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+
+  /* As in poll_and_dispatch(): either producers see us sleeping, or we
+   * see their work. */
+  __atomic_store_n (&priv->wakeup.sleeping, 1, __ATOMIC_RELAXED);
+  __atomic_thread_fence (__ATOMIC_SEQ_CST);
+  return !(_io_wakeup_has_callbacks (&priv->wakeup) ||
+           g_atomic_int_get (&priv->async_pending));
+}
+
+/* ---- fd observers ------------------------------------------------------ */
+
+typedef struct
+{
+  guint             id;
+  IoLoopFdObserver  func;
+  gpointer          data;
+} IoLoopFdObserverEntry;
+
+static void
+notify_fd_observers (IoLoopPrivate *priv,
+                     int            fd,
+                     gboolean       registered,
+                     guint32        events)
+{
+  guint i;
+
+  if (G_LIKELY (priv->fd_observers->len == 0))
+    return;
+  for (i = 0; i < priv->fd_observers->len; i++)
+    {
+      IoLoopFdObserverEntry *entry = &g_array_index (priv->fd_observers,
+                                                     IoLoopFdObserverEntry, i);
+
+      entry->func (entry->data, fd, registered ? events | IO_EVENTS_ERROR : 0);
+    }
+}
+
+guint
+_io_loop_add_fd_observer (IoLoop           *loop,
+                          IoLoopFdObserver  func,
+                          gpointer          data)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  IoLoopFdObserverEntry entry = { ++priv->next_hook_id, func, data };
+  int fd;
+
+  for (fd = 0; fd < priv->n_fds; fd++)
+    if (priv->fds[fd].kernel_registered)
+      func (data, fd, priv->fds[fd].kernel_events | IO_EVENTS_ERROR);
+  g_array_append_val (priv->fd_observers, entry);
+  return entry.id;
+}
+
+void
+_io_loop_remove_fd_observer (IoLoop *loop,
+                             guint   id)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  guint i;
+
+  for (i = 0; i < priv->fd_observers->len; i++)
+    if (g_array_index (priv->fd_observers, IoLoopFdObserverEntry, i).id == id)
+      {
+        g_array_remove_index (priv->fd_observers, i);
+        return;
+      }
+}
+
+/* Tells the observers that the backend watches nothing any more. */
+static void
+forget_kernel_registrations (IoLoopPrivate *priv)
+{
+  int fd;
+
+  for (fd = 0; fd < priv->n_fds; fd++)
+    if (priv->fds[fd].kernel_registered)
+      {
+        priv->fds[fd].kernel_registered = FALSE;
+        priv->fds[fd].kernel_events = 0;
+        notify_fd_observers (priv, fd, FALSE, 0);
+      }
+}
+
+/* ---- the handler table and change list -------------------------------- */
+
+static void
+ensure_fd_slot (IoLoopPrivate *priv,
+                int            fd)
+{
+  int n;
+
+  if (G_LIKELY (fd < priv->n_fds))
+    return;
+
+  n = MAX (64, priv->n_fds);
+  while (n <= fd)
+    n *= 2;
+  priv->fds = g_renew (IoFdSlot, priv->fds, n);
+  memset (priv->fds + priv->n_fds, 0, (n - priv->n_fds) * sizeof (IoFdSlot));
+  priv->n_fds = n;
+}
+
+/* Interest changes wait here until the next poll, so that a handler that
+ * is removed and added again, or updated several times, costs at most one
+ * call into the kernel. */
+static void
+queue_change (IoLoopPrivate *priv,
+              int            fd)
+{
+  IoFdSlot *slot = &priv->fds[fd];
+
+  if (slot->dirty)
+    return;
+  slot->dirty = TRUE;
+  if (priv->n_changes == priv->changes_size)
+    {
+      priv->changes_size = MAX (64, priv->changes_size * 2);
+      priv->changes = g_renew (int, priv->changes, priv->changes_size);
+    }
+  priv->changes[priv->n_changes++] = fd;
+}
+
+static void
+flush_changes (IoLoopPrivate *priv)
+{
+  guint i;
+
+  for (i = 0; i < priv->n_changes; i++)
+    {
+      int fd = priv->changes[i];
+      IoFdSlot *slot = &priv->fds[fd];
+      IoHandler *handler = slot->handler;
+      gboolean want = handler != NULL;
+      guint32 events = want ? handler->events & ~IO_EVENTS_ERROR : 0;
+      GError *error = NULL;
+
+      slot->dirty = FALSE;
+      if (want == slot->kernel_registered && events == slot->kernel_events &&
+          !slot->reset)
+        continue;
+
+      if (priv->backend_class->apply (priv->backend, fd,
+                                      slot->kernel_registered,
+                                      slot->kernel_events, want, events,
+                                      slot->reset, &error))
+        {
+          slot->kernel_registered = want;
+          slot->kernel_events = events;
+          notify_fd_observers (priv, fd, want, events);
+        }
+      else
+        {
+          gboolean was_registered = slot->kernel_registered;
+
+          /* The handler hears of it as an error condition, as it would
+           * from poll() for a closed fd. */
+          slot->kernel_registered = FALSE;
+          slot->kernel_events = 0;
+          if (want)
+            g_array_append_val (priv->failed_fds, fd);
+          g_clear_error (&error);
+          if (was_registered)
+            notify_fd_observers (priv, fd, FALSE, 0);
+        }
+      slot->reset = FALSE;
+    }
+  priv->n_changes = 0;
+}
+
+/* Runs the notify; the memory is kept in the fd's slot for the next
+ * handler, so that removing and re-adding a watcher allocates nothing. */
+static void
+handler_free (IoLoopPrivate *priv,
+              int            fd,
+              IoHandler     *handler)
+{
+  if (handler->notify != NULL)
+    handler->notify (handler->user_data);
+  if (priv->fds[fd].spare == NULL)
+    priv->fds[fd].spare = handler;
+  else
+    g_free (handler);
+}
+
+/* Detaches the handler of @fd; it is freed (and its notify run) now, or
+ * after its callback returns if it is running. */
+static void
+detach_handler (IoLoopPrivate *priv,
+                int            fd)
+{
+  IoHandler *handler = priv->fds[fd].handler;
+
+  priv->fds[fd].handler = NULL;
+  if (!handler->internal)
+    priv->n_handlers--;
+  queue_change (priv, fd);
+
+  if (handler->dispatching)
+    handler->removed = TRUE;
+  else
+    handler_free (priv, fd, handler);
+}
+
+static gboolean
+attach_handler (IoLoopPrivate  *priv,
+                int             fd,
+                IoEvents        events,
+                IoHandlerFunc   func,
+                gpointer        user_data,
+                GDestroyNotify  notify,
+                gboolean        internal,
+                GError        **error)
+{
+  IoFdSlot *slot;
+  IoHandler *handler;
+
+  ensure_fd_slot (priv, fd);
+  slot = &priv->fds[fd];
+  if (slot->handler != NULL)
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_EXISTS,
+                   _("File descriptor %d already has a handler"), fd);
+      return FALSE;
+    }
+
+  if (!slot->kernel_registered)
+    {
+      /* A first registration asks the backend now, so that a bad fd is
+       * refused here rather than found out at the next poll. */
+      if (!priv->backend_class->apply_checks_fd && fcntl (fd, F_GETFD) < 0)
+        {
+          _io_backend_set_errno_error (error, errno, "fcntl", fd);
+          return FALSE;
+        }
+      if (priv->backend_class->check_fd != NULL &&
+          !priv->backend_class->check_fd (priv->backend, fd, error))
+        return FALSE;
+      if (!priv->backend_class->apply (priv->backend, fd, FALSE, 0, TRUE,
+                                       events & ~IO_EVENTS_ERROR, FALSE, error))
+        return FALSE;
+      slot->kernel_registered = TRUE;
+      slot->kernel_events = events & ~IO_EVENTS_ERROR;
+      notify_fd_observers (priv, fd, TRUE, slot->kernel_events);
+    }
+  else
+    {
+      /* Still registered from a handler removed since the last poll: the
+       * fd may be a new file by now, so register it again then. */
+      slot->reset = TRUE;
+      queue_change (priv, fd);
+    }
+
+  handler = slot->spare != NULL ? g_steal_pointer (&slot->spare) : g_new (IoHandler, 1);
+  handler->func = func;
+  handler->user_data = user_data;
+  handler->notify = notify;
+  handler->events = events;
+  handler->poll_gen = priv->poll_gen;
+  handler->dispatching = FALSE;
+  handler->removed = FALSE;
+  handler->internal = internal;
+  slot->handler = handler;
+  if (!internal)
+    priv->n_handlers++;
+  return TRUE;
+}
+
+static gboolean
+check_fd_arg (int       fd,
+              IoEvents  events,
+              GError  **error)
+{
+  if (fd < 0)
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_INVALID_ARGUMENT,
+                   _("Invalid file descriptor %d"), fd);
+      return FALSE;
+    }
+  if ((events & ~ALL_EVENTS) != 0)
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_INVALID_ARGUMENT,
+                   _("Invalid events 0x%x for file descriptor %d"),
+                   (guint) events, fd);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static IoHandler *
+lookup_user_handler (IoLoopPrivate  *priv,
+                     int             fd,
+                     GError        **error)
+{
+  IoHandler *handler = NULL;
+
+  if (fd >= 0 && fd < priv->n_fds)
+    handler = priv->fds[fd].handler;
+  if (handler == NULL || handler->internal)
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_NOT_FOUND,
+                   _("File descriptor %d has no handler"), fd);
+      return NULL;
+    }
+  return handler;
+}
+
+/**
+ * io_loop_add_handler:
+ * @loop: an #IoLoop
+ * @fd: the file descriptor to watch
+ * @events: the conditions to watch for; %IO_EVENTS_ERROR is always watched
+ * @func: (scope notified) (closure user_data) (destroy notify): the handler
+ * @user_data: data for @func
+ * @notify: (nullable): called with @user_data once the handler is removed
+ * @error: return location for a #GError
+ *
+ * Calls @func on every iteration in which @fd is ready for one of @events
+ * (level-triggered: a readable fd whose handler does not read it is
+ * reported again). The handler stays until io_loop_remove_handler() or
+ * io_loop_close().
+ *
+ * Fails with %IO_LOOP_ERROR_INVALID_ARGUMENT for a negative @fd,
+ * %IO_LOOP_ERROR_BAD_FD if @fd is not open, %IO_LOOP_ERROR_EXISTS if @fd
+ * already has a handler, %IO_LOOP_ERROR_UNSUPPORTED_FD if the backend cannot
+ * watch it, and %IO_LOOP_ERROR_CLOSED on a closed loop. On failure nothing
+ * is kept and @notify is not called. A %NULL @func is a programmer error.
+ *
+ * Returns: %TRUE if the handler was added
+ *
+ * Since: 1.0
+ */
+gboolean
+io_loop_add_handler (IoLoop         *loop,
+                     int             fd,
+                     IoEvents        events,
+                     IoHandlerFunc   func,
+                     gpointer        user_data,
+                     GDestroyNotify  notify,
+                     GError        **error)
+{
+  IoLoopPrivate *priv;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = io_loop_get_instance_private (loop);
+  if (!check_usable (loop, priv, error) || !check_fd_arg (fd, events, error))
+    return FALSE;
+
+  return attach_handler (priv, fd, events, func, user_data, notify, FALSE, error);
+}
+
+/**
+ * io_loop_update_handler:
+ * @loop: an #IoLoop
+ * @fd: a file descriptor with a handler
+ * @events: the conditions to watch for from now on
+ * @error: return location for a #GError
+ *
+ * Changes the events the handler of @fd is called for. Events of the
+ * current iteration that the handler no longer asks for are not delivered.
+ *
+ * Fails with %IO_LOOP_ERROR_NOT_FOUND if @fd has no handler.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 1.0
+ */
+gboolean
+io_loop_update_handler (IoLoop    *loop,
+                        int        fd,
+                        IoEvents   events,
+                        GError   **error)
+{
+  IoLoopPrivate *priv;
+  IoHandler *handler;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = io_loop_get_instance_private (loop);
+  if (!check_usable (loop, priv, error) || !check_fd_arg (fd, events, error))
+    return FALSE;
+  handler = lookup_user_handler (priv, fd, error);
+  if (handler == NULL)
+    return FALSE;
+
+  if (handler->events != (guint32) events)
+    {
+      handler->events = events;
+      queue_change (priv, fd);
+    }
+  return TRUE;
+}
+
+/**
+ * io_loop_remove_handler:
+ * @loop: an #IoLoop
+ * @fd: a file descriptor with a handler
+ * @error: return location for a #GError
+ *
+ * Stops watching @fd. The handler is never called again, not even for
+ * events of the current iteration, and its notify runs now (or, if the
+ * handler is running, as soon as it returns). @fd is not closed.
+ *
+ * Fails with %IO_LOOP_ERROR_NOT_FOUND if @fd has no handler.
+ *
+ * Returns: %TRUE if a handler was removed
+ *
+ * Since: 1.0
+ */
+gboolean
+io_loop_remove_handler (IoLoop  *loop,
+                        int      fd,
+                        GError **error)
+{
+  IoLoopPrivate *priv;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = io_loop_get_instance_private (loop);
+  if (g_atomic_int_get (&priv->closed) || priv->init_error != NULL)
+    return check_usable (loop, priv, error);
+  if (lookup_user_handler (priv, fd, error) == NULL)
+    return FALSE;
+
+  detach_handler (priv, fd);
+  return TRUE;
+}
+
+/**
+ * io_loop_has_handler:
+ * @loop: an #IoLoop
+ * @fd: a file descriptor
+ *
+ * Returns: %TRUE if @fd has a handler in @loop
+ *
+ * Since: 1.0
+ */
+gboolean
+io_loop_has_handler (IoLoop *loop,
+                     int     fd)
+{
+  IoLoopPrivate *priv;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
+
+  priv = io_loop_get_instance_private (loop);
+  return fd >= 0 && fd < priv->n_fds && priv->fds[fd].handler != NULL &&
+         !priv->fds[fd].handler->internal;
+}
+
+/* ---- hooks and internal handlers --------------------------------------- */
+
+typedef struct
+{
+  guint            id;
+  IoLoopHookFuncs  funcs;
+  gpointer         data;
+} IoLoopHook;
+
+guint
+_io_loop_add_hook (IoLoop                *loop,
+                   const IoLoopHookFuncs *funcs,
+                   gpointer               data)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  IoLoopHook hook = { ++priv->next_hook_id, *funcs, data };
+
+  g_array_append_val (priv->hooks, hook);
+  return hook.id;
+}
+
+void
+_io_loop_remove_hook (IoLoop *loop,
+                      guint   id)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  guint i;
+
+  for (i = 0; i < priv->hooks->len; i++)
+    if (g_array_index (priv->hooks, IoLoopHook, i).id == id)
+      {
+        g_array_remove_index (priv->hooks, i);
+        return;
+      }
+}
+
+/* Hooks may remove hooks: walk by index and copy each before the call. */
+static void
+run_prepare_hooks (IoLoopPrivate *priv,
+                   int           *timeout_ms)
+{
+  guint i;
+
+  for (i = 0; i < priv->hooks->len; i++)
+    {
+      IoLoopHook hook = g_array_index (priv->hooks, IoLoopHook, i);
+
+      if (hook.funcs.prepare != NULL)
+        hook.funcs.prepare (hook.data, timeout_ms);
+    }
+}
+
+static void
+run_check_hooks (IoLoopPrivate *priv)
+{
+  guint i;
+
+  for (i = 0; i < priv->hooks->len && !g_atomic_int_get (&priv->closed); i++)
+    {
+      IoLoopHook hook = g_array_index (priv->hooks, IoLoopHook, i);
+
+      if (hook.funcs.check != NULL)
+        hook.funcs.check (hook.data);
+    }
+}
+
+gboolean
+_io_loop_add_internal_handler (IoLoop         *loop,
+                               int             fd,
+                               IoEvents        events,
+                               IoHandlerFunc   func,
+                               gpointer        user_data,
+                               GError        **error)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+
+  if (!check_usable (loop, priv, error) || !check_fd_arg (fd, events, error))
+    return FALSE;
+  return attach_handler (priv, fd, events, func, user_data, NULL, TRUE, error);
+}
+
+void
+_io_loop_update_internal_handler (IoLoop   *loop,
+                                  int       fd,
+                                  IoEvents  events)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  IoHandler *handler = fd >= 0 && fd < priv->n_fds ? priv->fds[fd].handler : NULL;
+
+  if (handler != NULL && handler->internal && handler->events != (guint32) events)
+    {
+      handler->events = events;
+      queue_change (priv, fd);
+    }
+}
+
+void
+_io_loop_remove_internal_handler (IoLoop *loop,
+                                  int     fd)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  IoHandler *handler = fd >= 0 && fd < priv->n_fds ? priv->fds[fd].handler : NULL;
+
+  if (handler != NULL && handler->internal)
+    detach_handler (priv, fd);
+}
+
+/* ---- the wake-up fd --------------------------------------------------- */
+
+static gboolean wakeup_register (IoLoop *loop, GError **error);
+
+/* A broken wake-up fd stays ready forever (poll, select) or silently
+ * leaves the kernel's set (epoll, kqueue): replace it, so that the loop
+ * neither spins nor misses wake-ups. */
+static void
+wakeup_repair (IoLoop *loop)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  GError *error = NULL;
+
+  detach_handler (priv, priv->wakeup.read_fd);
+  if (!_io_wakeup_reopen (&priv->wakeup, &error) ||
+      !wakeup_register (loop, &error))
+    {
+      g_warning ("Cannot replace the broken wake-up fd: %s", error->message);
+      g_error_free (error);
+    }
+}
+
+static void
+wakeup_ready (int        fd,
+              IoEvents   events,
+              gpointer   user_data,
+              GError   **error)
+{
+  IoLoop *loop = user_data;
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+
+  if (!_io_wakeup_drain (&priv->wakeup) || (events & IO_EVENTS_ERROR))
+    wakeup_repair (loop);
+}
+
+static gboolean
+wakeup_register (IoLoop  *loop,
+                 GError **error)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+
+  return attach_handler (priv, priv->wakeup.read_fd, IO_EVENTS_READ,
+                         wakeup_ready, loop, NULL, TRUE, error);
+}
+
+/* ---- callbacks -------------------------------------------------------- */
+
+/**
+ * io_loop_add_callback:
+ * @loop: an #IoLoop
+ * @func: (scope notified) (closure user_data) (destroy notify): the callback
+ * @user_data: data for @func
+ * @notify: (nullable): called with @user_data after @func has run, or when
+ *   the callback is dropped
+ *
+ * Calls @func on the next iteration of @loop.
+ *
+ * It is safe to call this function from any thread at any time: it is the
+ * one way to hand work from other threads to the loop's thread, and it
+ * wakes a sleeping loop at once. Callbacks added while the loop runs
+ * callbacks wait for the next iteration, so that they cannot starve I/O.
+ *
+ * On a closed loop the callback is dropped and @notify runs at once.
+ * A %NULL @func is a programmer error.
+ *
+ * Since: 1.0
+ */
+void
+io_loop_add_callback (IoLoop         *loop,
+                      IoCallback      func,
+                      gpointer        user_data,
+                      GDestroyNotify  notify)
+{
+  IoLoopPrivate *priv;
+
+  g_return_if_fail (IO_IS_LOOP (loop));
+  g_return_if_fail (func != NULL);
+
+  priv = io_loop_get_instance_private (loop);
+  if (!_io_wakeup_push (&priv->wakeup, func, user_data, notify) && notify != NULL)
+    notify (user_data);
+}
+
+/* Runs the notifies of the callbacks from @pos on, and empties @queue. */
+static void
+drop_callbacks (IoCallbackQueue *queue,
+                guint            pos)
+{
+  guint len = queue->len;
+
+  queue->len = 0;
+  for (; pos < len; pos++)
+    if (queue->items[pos].notify != NULL)
+      queue->items[pos].notify (queue->items[pos].user_data);
+}
+
+/* Big bursts should not pin their memory for the life of the loop. */
+#define CALLBACK_QUEUE_KEEP 4096
+
+static void
+run_callbacks (IoLoop        *loop,
+               IoLoopPrivate *priv)
+{
+  IoCallbackQueue *batch = &priv->batch;
+
+  if (g_atomic_int_get (&priv->async_pending))
+    _io_async_dispatch_all (loop);
+
+  if (!_io_wakeup_has_callbacks (&priv->wakeup))
+    return;
+
+  _io_wakeup_swap (&priv->wakeup, batch);
+  /* io_loop_close() from a callback empties the batch under us. */
+  for (priv->batch_pos = 0; priv->batch_pos < batch->len; )
+    {
+      IoCallbackItem item = batch->items[priv->batch_pos++];
+      GError *error = NULL;
+
+      priv->n_dispatched++;
+      item.func (item.user_data, &error);
+      if (item.notify != NULL)
+        item.notify (item.user_data);
+      if (G_UNLIKELY (error != NULL))
+        report_and_free (loop, error);
+    }
+  batch->len = 0;
+  if (batch->size > CALLBACK_QUEUE_KEEP)
+    _io_callback_queue_clear (batch);
+}
+
+/* ---- timeouts --------------------------------------------------------- */
+
+/**
+ * io_loop_time:
+ * @loop: an #IoLoop
+ *
+ * The loop's idea of the current time, in seconds since the Unix epoch, as
+ * Python's `time.time()` returns it: what io_loop_add_timeout() takes.
+ *
+ * Timeouts themselves run on the monotonic clock: a deadline is turned into
+ * a delay when it is added, so that a later change of the wall clock
+ * neither fires nor delays them.
+ *
+ * Returns: seconds since the epoch
+ *
+ * Since: 1.0
+ */
+gdouble
+io_loop_time (IoLoop *loop)
+{
+  g_return_val_if_fail (IO_IS_LOOP (loop), 0.0);
+
+  return g_get_real_time () / (gdouble) G_USEC_PER_SEC;
+}
+
+IoTimeout *
+_io_loop_add_timeout_monotonic (IoLoop         *loop,
+                                gint64          deadline,
+                                IoCallback      func,
+                                gpointer        user_data,
+                                GDestroyNotify  notify)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  IoTimeout *timeout = _io_timeout_new (func, user_data, notify, priv->next_seq++);
+
+  _io_timer_heap_push (&priv->timers, timeout, deadline);
+  return timeout;
+}
+
+gint64
+_io_loop_get_timeout_deadline (IoLoop    *loop,
+                               IoTimeout *timeout)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+
+  return _io_timer_heap_get_deadline (&priv->timers, timeout);
+}
+
+/* Delays beyond this (about 31 years) are clamped: they never fire anyway. */
+#define MAX_DELAY_SECONDS 1e9
+
+static IoTimeout *
+add_timeout_after (IoLoop          *loop,
+                   gdouble          delay,
+                   IoCallback       func,
+                   gpointer         user_data,
+                   GDestroyNotify   notify,
+                   GError         **error)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  gint64 now;
+
+  if (!check_usable (loop, priv, error))
+    return NULL;
+  if (!isfinite (delay))
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_INVALID_ARGUMENT,
+                   _("Timeout is not a finite number: %g"), delay);
+      return NULL;
+    }
+
+  now = g_get_monotonic_time ();
+  delay = CLAMP (delay, -MAX_DELAY_SECONDS, MAX_DELAY_SECONDS);
+  return _io_loop_add_timeout_monotonic (loop,
+                                         now + (gint64) ceil (delay * G_USEC_PER_SEC),
+                                         func, user_data, notify);
+}
+
+/* Deadlines on the wall clock become monotonic ones through an offset
+ * taken once per iteration: two timeouts added for the same instant stay
+ * tied (and so fire in the order they were added). */
+static IoTimeout *
+add_timeout_at (IoLoop          *loop,
+                gdouble          deadline,
+                IoCallback       func,
+                gpointer         user_data,
+                GDestroyNotify   notify,
+                GError         **error)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  gdouble when;
+
+  if (!check_usable (loop, priv, error))
+    return NULL;
+  if (!priv->wall_offset_valid)
+    {
+      priv->wall_offset = g_get_real_time () - g_get_monotonic_time ();
+      priv->wall_offset_valid = TRUE;
+    }
+
+  when = deadline * G_USEC_PER_SEC - (gdouble) priv->wall_offset;
+  when = CLAMP (when, (gdouble) G_MININT64 / 4, (gdouble) G_MAXINT64 / 4);
+  return _io_loop_add_timeout_monotonic (loop, (gint64) ceil (when),
+                                         func, user_data, notify);
+}
+
+/**
+ * io_loop_add_timeout:
+ * @loop: an #IoLoop
+ * @deadline: when to call @func, in seconds since the Unix epoch (see
+ *   io_loop_time())
+ * @func: (scope notified) (closure user_data) (destroy notify): the callback
+ * @user_data: data for @func
+ * @notify: (nullable): called with @user_data after @func has run or the
+ *   timeout is removed
+ * @error: return location for a #GError
+ *
+ * Calls @func at @deadline, a non-blocking alternative to sleeping. Due
+ * timeouts run in deadline order, ties in the order they were added; a
+ * deadline in the past is due on the next iteration.
+ *
+ * Fails with %IO_LOOP_ERROR_INVALID_ARGUMENT if @deadline is NaN or
+ * infinite and with %IO_LOOP_ERROR_CLOSED on a closed loop; then nothing is
+ * kept and @notify is not called. Not thread-safe: from another thread, use
+ * io_loop_add_callback() to add the timeout from the loop's thread.
+ *
+ * Returns: (transfer none) (nullable): a handle for io_loop_remove_timeout(),
+ *   owned by the loop until the timeout fires or is removed
+ *
+ * Since: 1.0
+ */
+IoTimeout *
+io_loop_add_timeout (IoLoop         *loop,
+                     gdouble         deadline,
+                     IoCallback      func,
+                     gpointer        user_data,
+                     GDestroyNotify  notify,
+                     GError        **error)
+{
+  g_return_val_if_fail (IO_IS_LOOP (loop), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!isfinite (deadline))
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_INVALID_ARGUMENT,
+                   _("Deadline is not a finite number: %g"), deadline);
+      return NULL;
+    }
+  return add_timeout_at (loop, deadline, func, user_data, notify, error);
+}
+
+/**
+ * io_loop_call_later:
+ * @loop: an #IoLoop
+ * @delay: seconds from now
+ * @func: (scope notified) (closure user_data) (destroy notify): the callback
+ * @user_data: data for @func
+ * @notify: (nullable): called with @user_data after @func has run or the
+ *   timeout is removed
+ * @error: return location for a #GError
+ *
+ * Like io_loop_add_timeout(), with a deadline @delay seconds from now.
+ *
+ * Returns: (transfer none) (nullable): a handle for io_loop_remove_timeout(),
+ *   owned by the loop until the timeout fires or is removed
+ *
+ * Since: 1.0
+ */
+IoTimeout *
+io_loop_call_later (IoLoop         *loop,
+                    gdouble         delay,
+                    IoCallback      func,
+                    gpointer        user_data,
+                    GDestroyNotify  notify,
+                    GError        **error)
+{
+  g_return_val_if_fail (IO_IS_LOOP (loop), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return add_timeout_after (loop, delay, func, user_data, notify, error);
+}
+
+/**
+ * io_loop_remove_timeout:
+ * @loop: an #IoLoop
+ * @timeout: a handle from io_loop_add_timeout() or io_loop_call_later()
+ *
+ * Cancels @timeout: its callback will not run, and its notify runs now.
+ * Removing a timeout that already fired, was removed, or belongs to a loop
+ * that was closed does nothing (keep a reference with io_timeout_ref() to
+ * use the handle after that).
+ *
+ * Since: 1.0
+ */
+void
+io_loop_remove_timeout (IoLoop    *loop,
+                        IoTimeout *timeout)
+{
+  IoLoopPrivate *priv;
+
+  g_return_if_fail (IO_IS_LOOP (loop));
+  g_return_if_fail (timeout != NULL);
+
+  priv = io_loop_get_instance_private (loop);
+  if (_io_timer_heap_contains (&priv->timers, timeout))
+    {
+      _io_timer_heap_remove (&priv->timers, timeout);
+      _io_timeout_run_notify (timeout);
+      io_timeout_unref (timeout);
+    }
+  else if ((timeout->flags & IO_TIMEOUT_FLAG_DUE) &&
+           !(timeout->flags & IO_TIMEOUT_FLAG_CANCELLED) &&
+           timeout->heap_index < priv->n_due &&
+           priv->due[timeout->heap_index] == timeout)
+    {
+      /* Due in this iteration but not run yet: the dispatcher skips it. */
+      timeout->flags |= IO_TIMEOUT_FLAG_CANCELLED;
+      _io_timeout_run_notify (timeout);
+    }
+}
+
+static void
+due_reserve (IoLoopPrivate *priv)
+{
+  if (priv->n_due == priv->due_size)
+    {
+      priv->due_size = MAX (16, priv->due_size * 2);
+      priv->due = g_renew (IoTimeout *, priv->due, priv->due_size);
+    }
+}
+
+static void
+run_timeouts (IoLoop        *loop,
+              IoLoopPrivate *priv)
+{
+  gint64 now;
+  guint i;
+
+  if (priv->timers.len == 0)
+    return;
+  now = g_get_monotonic_time ();
+  if (_io_timer_heap_next_deadline (&priv->timers) > now)
+    return;
+
+  /* Take every due timeout first: the ones their callbacks add wait for
+   * the next iteration, even when already due, so I/O is never starved. */
+  while (_io_timer_heap_next_deadline (&priv->timers) <= now)
+    {
+      IoTimeout *timeout = _io_timer_heap_pop (&priv->timers);
+
+      due_reserve (priv);
+      timeout->flags |= IO_TIMEOUT_FLAG_DUE;
+      timeout->heap_index = priv->n_due;
+      priv->due[priv->n_due++] = timeout;
+    }
+
+  for (i = 0; i < priv->n_due; i++)
+    {
+      IoTimeout *timeout = priv->due[i];
+
+      if (!(timeout->flags & IO_TIMEOUT_FLAG_CANCELLED))
+        {
+          GError *error = NULL;
+
+          timeout->flags &= ~IO_TIMEOUT_FLAG_DUE;
+          timeout->heap_index = IO_TIMEOUT_NOT_PENDING;
+          priv->n_dispatched++;
+          timeout->func (timeout->user_data, &error);
+          _io_timeout_run_notify (timeout);
+          if (G_UNLIKELY (error != NULL))
+            report_and_free (loop, error);
+        }
+      timeout->flags &= ~IO_TIMEOUT_FLAG_DUE;
+      timeout->heap_index = IO_TIMEOUT_NOT_PENDING;
+      priv->due[i] = NULL;
+      io_timeout_unref (timeout);
+    }
+  priv->n_due = 0;
+
+  if (priv->due_size > 4096)
+    {
+      g_clear_pointer (&priv->due, g_free);
+      priv->due_size = 0;
+    }
+}
+
+static int
+compute_poll_timeout (IoLoopPrivate *priv)
+{
+  gint64 delta;
+
+  if (_io_wakeup_has_callbacks (&priv->wakeup) ||
+      g_atomic_int_get (&priv->async_pending) ||
+      priv->failed_fds->len > 0)
+    return 0;
+  if (priv->timers.len == 0)
+    return -1;
+
+  delta = _io_timer_heap_next_deadline (&priv->timers) - g_get_monotonic_time ();
+  if (delta <= 0)
+    return 0;
+  /* Round up: waking early would only spin until the deadline. */
+  delta = (delta + 999) / 1000;
+  return delta > G_MAXINT ? G_MAXINT : (int) delta;
+}
+
+/**
+ * io_loop_get_timeout_ms:
+ * @loop: an #IoLoop
+ *
+ * How long the next iteration would block in poll: 0 if callbacks are
+ * pending or a timeout is due, -1 if nothing is scheduled, else the
+ * milliseconds until the next deadline. For driving the loop from another
+ * main loop, with io_loop_get_fd() and io_loop_iteration().
+ *
+ * Returns: a poll timeout in milliseconds
+ *
+ * Since: 1.0
+ */
+int
+io_loop_get_timeout_ms (IoLoop *loop)
+{
+  g_return_val_if_fail (IO_IS_LOOP (loop), -1);
+
+  return compute_poll_timeout (io_loop_get_instance_private (loop));
+}
+
+/* ---- the blocking watchdog -------------------------------------------- */
+
+static void
+set_alarm (gdouble seconds)
+{
+  struct itimerval value = { { 0, 0 }, { 0, 0 } };
+
+  if (seconds > 0)
+    {
+      value.it_value.tv_sec = (time_t) seconds;
+      value.it_value.tv_usec = (suseconds_t) ((seconds - floor (seconds)) * 1e6);
+      if (value.it_value.tv_sec == 0 && value.it_value.tv_usec == 0)
+        value.it_value.tv_usec = 1;
+    }
+  setitimer (ITIMER_REAL, &value, NULL);
+}
+
+/**
+ * io_loop_set_blocking_alarm:
+ * @loop: an #IoLoop
+ * @seconds: the threshold; 0 or less disables it
+ *
+ * Arms `SIGALRM` for @seconds each time the loop starts dispatching, and
+ * disarms it before the loop polls again: the signal arrives when
+ * callbacks block the loop for longer than @seconds. The disposition of
+ * `SIGALRM` is left alone (see io_loop_set_blocking_signal_threshold()), so
+ * that a language binding can install its own handler.
+ *
+ * The interval timer is process-wide: use this on one loop at a time.
+ *
+ * Since: 1.0
+ */
+void
+io_loop_set_blocking_alarm (IoLoop  *loop,
+                            gdouble  seconds)
+{
+  IoLoopPrivate *priv;
+
+  g_return_if_fail (IO_IS_LOOP (loop));
+
+  priv = io_loop_get_instance_private (loop);
+  priv->alarm_seconds = isfinite (seconds) && seconds > 0 ? seconds : 0;
+  if (priv->alarm_seconds == 0 && priv->alarm_armed)
+    {
+      set_alarm (0);
+      priv->alarm_armed = FALSE;
+    }
+}
+
+/**
+ * io_loop_get_blocking_alarm:
+ * @loop: an #IoLoop
+ *
+ * Returns: the threshold of io_loop_set_blocking_alarm(), 0 if disabled
+ *
+ * Since: 1.0
+ */
+gdouble
+io_loop_get_blocking_alarm (IoLoop *loop)
+{
+  g_return_val_if_fail (IO_IS_LOOP (loop), 0);
+
+  return ((IoLoopPrivate *) io_loop_get_instance_private (loop))->alarm_seconds;
+}
+
+/**
+ * io_loop_set_blocking_signal_threshold: (skip)
+ * @loop: an #IoLoop
+ * @seconds: the threshold; 0 or less disables it
+ * @action: (nullable): the `SIGALRM` handler; %NULL restores the default
+ *   disposition, which kills the process
+ *
+ * Sends `SIGALRM` if the loop is blocked for more than @seconds, handled by
+ * @action. With a %NULL @action, a callback that blocks too long kills the
+ * process. See io_loop_set_blocking_alarm().
+ *
+ * Since: 1.0
+ */
+void
+io_loop_set_blocking_signal_threshold (IoLoop         *loop,
+                                       gdouble         seconds,
+                                       IoSignalAction  action)
+{
+  struct sigaction sa;
+
+  g_return_if_fail (IO_IS_LOOP (loop));
+
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = action != NULL ? action : SIG_DFL;
+  sigemptyset (&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction (SIGALRM, &sa, NULL);
+
+  io_loop_set_blocking_alarm (loop, seconds);
+}
+
+/* ---- the iteration ---------------------------------------------------- */
+
+static void
+dispatch_one (IoLoop        *loop,
+              IoLoopPrivate *priv,
+              int            fd,
+              guint32        revents)
+{
+  IoHandler *handler;
+  GError *error = NULL;
+
+  if (G_UNLIKELY (fd < 0 || fd >= priv->n_fds))
+    return;
+  handler = priv->fds[fd].handler;
+  /* Removed, or added after the poll returned: not its events. */
+  if (handler == NULL || handler->poll_gen == priv->poll_gen)
+    return;
+  revents &= handler->events | IO_EVENTS_ERROR;
+  if (revents == 0)
+    return;
+
+  handler->dispatching = TRUE;
+  if (!handler->internal)
+    priv->n_dispatched++;
+  handler->func (fd, revents, handler->user_data, &error);
+  handler->dispatching = FALSE;
+  if (G_UNLIKELY (handler->removed))
+    handler_free (priv, fd, handler);
+  if (G_UNLIKELY (error != NULL))
+    report_and_free (loop, error);
+}
+
+static gboolean
+poll_and_dispatch (IoLoop         *loop,
+                   IoLoopPrivate  *priv,
+                   gboolean        may_block,
+                   GError        **error)
+{
+  IoPollEvent *events = NULL;
+  int timeout_ms = may_block ? compute_poll_timeout (priv) : 0;
+  int n, i;
+
+  run_prepare_hooks (priv, &timeout_ms);
+  flush_changes (priv);
+
+  if (timeout_ms != 0)
+    {
+      /* A kernel event set forgets a closed wake-up fd without a word: look
+       * before sleeping on it (poll and select report it themselves). */
+      if (priv->backend_class->apply_checks_fd &&
+          G_UNLIKELY (!_io_wakeup_is_intact (&priv->wakeup)))
+        {
+          wakeup_repair (loop);
+          flush_changes (priv);
+        }
+
+      /* Tell producers to write the wake-up fd, then look once more:
+       * either they see us sleeping, or we see their work. */
+      __atomic_store_n (&priv->wakeup.sleeping, 1, __ATOMIC_RELAXED);
+      __atomic_thread_fence (__ATOMIC_SEQ_CST);
+      if (_io_wakeup_has_callbacks (&priv->wakeup) ||
+          g_atomic_int_get (&priv->async_pending) ||
+          g_atomic_int_get (&priv->stop_requested))
+        timeout_ms = 0;
+    }
+  if (priv->alarm_armed)
+    {
+      set_alarm (0);
+      priv->alarm_armed = FALSE;
+    }
+
+  n = priv->backend_class->poll (priv->backend, timeout_ms, &events);
+
+  __atomic_store_n (&priv->wakeup.sleeping, 0, __ATOMIC_RELAXED);
+  priv->poll_gen++;
+  if (priv->alarm_seconds > 0)
+    {
+      set_alarm (priv->alarm_seconds);
+      priv->alarm_armed = TRUE;
+    }
+
+  if (G_UNLIKELY (n < 0))
+    {
+      int errsv = errno;
+
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_FAILED,
+                   _("Polling with %s failed: %s"),
+                   priv->backend_class->name, g_strerror (errsv));
+      return FALSE;
+    }
+
+  for (i = 0; i < n; i++)
+    {
+      dispatch_one (loop, priv, events[i].fd, events[i].revents);
+      /* Closing the loop freed the backend and its event array. */
+      if (G_UNLIKELY (g_atomic_int_get (&priv->closed)))
+        return TRUE;
+    }
+
+  if (G_UNLIKELY (priv->failed_fds->len > 0))
+    {
+      GArray *failed = priv->failed_fds;
+
+      priv->failed_fds = g_array_new (FALSE, FALSE, sizeof (int));
+      for (i = 0; i < (int) failed->len && !g_atomic_int_get (&priv->closed); i++)
+        dispatch_one (loop, priv, g_array_index (failed, int, i), IO_EVENTS_ERROR);
+      g_array_unref (failed);
+    }
+
+  run_check_hooks (priv);
+  return TRUE;
+}
+
+static gboolean
+iterate (IoLoop         *loop,
+         IoLoopPrivate  *priv,
+         gboolean        may_block,
+         gboolean        stop_aware,
+         GError        **error)
+{
+  gboolean ok = TRUE;
+
+  priv->in_iteration = TRUE;
+  priv->n_iterations++;
+  priv->wall_offset_valid = FALSE;
+
+  run_callbacks (loop, priv);
+  if (!g_atomic_int_get (&priv->closed))
+    run_timeouts (loop, priv);
+  if (!g_atomic_int_get (&priv->closed) &&
+      !(stop_aware && g_atomic_int_get (&priv->stop_requested)))
+    ok = poll_and_dispatch (loop, priv, may_block, error);
+
+  priv->in_iteration = FALSE;
+  return ok;
+}
+
+static gboolean
+refuse_running (GError **error)
+{
+  g_set_error_literal (error, IO_LOOP_ERROR, IO_LOOP_ERROR_RUNNING,
+                       _("The loop is already running"));
+  return FALSE;
+}
+
+/**
+ * io_loop_start:
+ * @loop: an #IoLoop
+ * @error: return location for a #GError
+ *
+ * Runs the loop until a callback or handler calls io_loop_stop(); the loop
+ * then stops after the current iteration. If io_loop_stop() was called
+ * while the loop was not running, returns at once.
+ *
+ * Fails with %IO_LOOP_ERROR_RUNNING if the loop is already running (the
+ * loop is not re-entrant), %IO_LOOP_ERROR_CLOSED if it is closed, and
+ * %IO_LOOP_ERROR_FAILED if polling fails.
+ *
+ * Returns: %TRUE when stopped by io_loop_stop() or io_loop_close()
+ *
+ * Since: 1.0
+ */
+gboolean
+io_loop_start (IoLoop  *loop,
+               GError **error)
+{
+  IoLoopPrivate *priv;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = io_loop_get_instance_private (loop);
+  if (!check_usable (loop, priv, error))
+    return FALSE;
+  if (priv->in_iteration ||
+      !g_atomic_int_compare_and_exchange (&priv->running, 0, 1))
+    return refuse_running (error);
+  if (g_atomic_int_compare_and_exchange (&priv->stop_requested, 1, 0))
+    {
+      g_atomic_int_set (&priv->running, 0);
+      return TRUE;
+    }
+
+  g_object_ref (loop);
+  /* The callbacks that run before the first poll are watched too. */
+  if (priv->alarm_seconds > 0)
+    {
+      set_alarm (priv->alarm_seconds);
+      priv->alarm_armed = TRUE;
+    }
+  while (ok && !g_atomic_int_get (&priv->closed) &&
+         !g_atomic_int_get (&priv->stop_requested))
+    ok = iterate (loop, priv, TRUE, TRUE, error);
+
+  if (priv->alarm_armed)
+    {
+      set_alarm (0);
+      priv->alarm_armed = FALSE;
+    }
+  g_atomic_int_set (&priv->stop_requested, 0);
+  g_atomic_int_set (&priv->running, 0);
+  g_object_unref (loop);
+  return ok;
+}
+
+/**
+ * io_loop_stop:
+ * @loop: an #IoLoop
+ *
+ * Stops the loop after the current iteration. If the loop is not running,
+ * the next io_loop_start() returns at once.
+ *
+ * To use asynchronous functions from synchronous code (such as a test),
+ * pass a callback that calls io_loop_stop() and then call io_loop_start():
+ * it returns after the callback ran, whether that happened before or after
+ * io_loop_start() was called.
+ *
+ * Safe to call from any thread while the loop is not being closed. From a
+ * signal handler, use an #IoAsync whose callback calls this.
+ *
+ * Since: 1.0
+ */
+void
+io_loop_stop (IoLoop *loop)
+{
+  IoLoopPrivate *priv;
+
+  g_return_if_fail (IO_IS_LOOP (loop));
+
+  priv = io_loop_get_instance_private (loop);
+  g_atomic_int_set (&priv->stop_requested, 1);
+  if (!g_atomic_int_get (&priv->closed) && priv->init_error == NULL)
+    _io_wakeup_signal (&priv->wakeup);
+}
+
+/**
+ * io_loop_is_running:
+ * @loop: an #IoLoop
+ *
+ * Returns: %TRUE while io_loop_start() runs
+ *
+ * Since: 1.0
+ */
+gboolean
+io_loop_is_running (IoLoop *loop)
+{
+  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
+
+  return g_atomic_int_get (&((IoLoopPrivate *) io_loop_get_instance_private (loop))->running);
+}
+
+/**
+ * io_loop_iteration:
+ * @loop: an #IoLoop
+ * @may_block: whether to wait for events when nothing is ready
+ * @error: return location for a #GError
+ *
+ * Runs one iteration: the pending callbacks, the due timeouts, one poll
+ * (blocking until the next deadline only if @may_block) and the handlers
+ * of the ready file descriptors. For driving the loop from another main
+ * loop; io_loop_start() is this in a loop.
+ *
+ * Fails with %IO_LOOP_ERROR_RUNNING when called from inside an iteration
+ * or while io_loop_start() runs, and %IO_LOOP_ERROR_CLOSED on a closed loop.
+ *
+ * Returns: %TRUE if a callback, timeout or handler ran; %FALSE if nothing
+ *   did or on error (then @error is set)
+ *
+ * Since: 1.0
+ */
+gboolean
+io_loop_iteration (IoLoop    *loop,
+                   gboolean   may_block,
+                   GError   **error)
+{
+  IoLoopPrivate *priv;
+  guint64 before;
+  gboolean ok;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = io_loop_get_instance_private (loop);
+  if (!check_usable (loop, priv, error))
+    return FALSE;
+  if (priv->in_iteration || g_atomic_int_get (&priv->running))
+    return refuse_running (error);
+
+  g_object_ref (loop);
+  before = priv->n_dispatched;
+  ok = iterate (loop, priv, may_block, FALSE, error);
+  if (priv->alarm_armed)
+    {
+      set_alarm (0);
+      priv->alarm_armed = FALSE;
+    }
+  ok = ok && priv->n_dispatched != before;
+  g_object_unref (loop);
+  return ok;
+}
+
+/**
+ * io_loop_get_fd:
+ * @loop: an #IoLoop
+ *
+ * The backend's own pollable file descriptor (the epoll or kqueue fd): it
+ * polls readable when an iteration has events to dispatch. For driving
+ * the loop from another main loop.
+ *
+ * Returns: the fd, or -1 for backends without one (poll, select) or on a
+ *   closed loop
+ *
+ * Since: 1.0
+ */
+int
+io_loop_get_fd (IoLoop *loop)
+{
+  IoLoopPrivate *priv;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), -1);
+
+  priv = io_loop_get_instance_private (loop);
+  /* In a child before io_loop_reinit_after_fork(), flushing would change
+   * the parent's kernel event set. */
+  if (priv->backend == NULL ||
+      priv->fork_generation != g_atomic_int_get (&fork_generation))
+    return -1;
+  flush_changes (priv);
+  return priv->backend_class->get_fd (priv->backend);
+}
+
+/* ---- closing ---------------------------------------------------------- */
+
+static void
+cancel_all_timeouts (IoLoopPrivate *priv)
+{
+  IoTimeout *timeout;
+  guint i;
+
+  while ((timeout = _io_timer_heap_pop (&priv->timers)) != NULL)
+    {
+      _io_timeout_run_notify (timeout);
+      io_timeout_unref (timeout);
+    }
+  g_clear_pointer (&priv->timers.nodes, g_free);
+  priv->timers.size = 0;
+
+  /* Due ones are unreffed by the dispatcher that holds them. */
+  for (i = 0; i < priv->n_due; i++)
+    if (priv->due[i] != NULL && !(priv->due[i]->flags & IO_TIMEOUT_FLAG_CANCELLED))
+      {
+        priv->due[i]->flags |= IO_TIMEOUT_FLAG_CANCELLED;
+        _io_timeout_run_notify (priv->due[i]);
+      }
+}
+
+/**
+ * io_loop_close:
+ * @loop: an #IoLoop
+ * @all_fds: whether to close the file descriptors that have handlers
+ *
+ * Releases everything the loop holds: handlers (closing their fds if
+ * @all_fds), timeouts, queued callbacks and #IoAsync handles, each notify
+ * running once, and the backend. A running loop stops after the current
+ * callback. Afterwards the loop refuses new work with
+ * %IO_LOOP_ERROR_CLOSED, and io_loop_add_callback() drops its callback.
+ * Closing twice does nothing; finalizing a loop closes it.
+ *
+ * Since: 1.0
+ */
+void
+io_loop_close (IoLoop   *loop,
+               gboolean  all_fds)
+{
+  IoLoopPrivate *priv;
+  int fd;
+
+  g_return_if_fail (IO_IS_LOOP (loop));
+
+  priv = io_loop_get_instance_private (loop);
+  if (g_atomic_int_get (&priv->closed))
+    return;
+  g_object_ref (loop);
+  g_atomic_int_set (&priv->closed, 1);
+  g_atomic_int_set (&priv->stop_requested, 1);
+
+  for (fd = 0; fd < priv->n_fds; fd++)
+    {
+      IoHandler *handler = priv->fds[fd].handler;
+
+      if (handler == NULL)
+        continue;
+      if (all_fds && !handler->internal)
+        close (fd);
+      detach_handler (priv, fd);
+    }
+  priv->n_changes = 0;
+
+  cancel_all_timeouts (priv);
+  {
+    IoCallbackQueue queued = { NULL, 0, 0 };
+
+    drop_callbacks (&priv->batch, priv->batch_pos);
+    _io_wakeup_close (&priv->wakeup, &queued);
+    drop_callbacks (&queued, 0);
+    _io_callback_queue_clear (&queued);
+  }
+  _io_async_detach_all (loop);
+
+  forget_kernel_registrations (priv);
+
+  /* The wake-up fds stay open until finalize: another thread may still be
+   * about to write to them. */
+  if (priv->backend != NULL)
+    priv->backend_class->destroy (priv->backend);
+  priv->backend = NULL;
+  g_object_unref (loop);
+}
+
+/**
+ * io_loop_is_closed:
+ * @loop: an #IoLoop
+ *
+ * Returns: %TRUE once io_loop_close() was called
+ *
+ * Since: 1.0
+ */
+gboolean
+io_loop_is_closed (IoLoop *loop)
+{
+  g_return_val_if_fail (IO_IS_LOOP (loop), TRUE);
+
+  return g_atomic_int_get (&((IoLoopPrivate *) io_loop_get_instance_private (loop))->closed);
+}
+
+/* ---- fork ------------------------------------------------------------- */
+
+/**
+ * io_loop_reinit_after_fork:
+ * @loop: an #IoLoop
+ * @error: return location for a #GError
+ *
+ * Makes a loop created before fork() usable in the child: the backend and
+ * the wake-up fd, which the child shares with its parent, are replaced by
+ * new ones and every handler is registered again. Handlers, timeouts and
+ * queued callbacks are kept. Until this is called, a loop used in a child
+ * fails with %IO_LOOP_ERROR_FORKED, so that parent and child never share a
+ * kernel event set by accident. In a process that has not forked since the
+ * loop was created, this does nothing.
+ *
+ * Call it in the child, from the thread that runs the loop, while the loop
+ * is not running.
+ *
+ * Returns: %TRUE if the loop can be used
+ *
+ * Since: 1.0
+ */
+gboolean
+io_loop_reinit_after_fork (IoLoop  *loop,
+                           GError **error)
+{
+  IoLoopPrivate *priv;
+  int fd;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = io_loop_get_instance_private (loop);
+  if (priv->init_error != NULL || g_atomic_int_get (&priv->closed))
+    return check_usable (loop, priv, error);
+  if (priv->fork_generation == g_atomic_int_get (&fork_generation))
+    return TRUE;
+  if (priv->in_iteration)
+    return refuse_running (error);
+
+  forget_kernel_registrations (priv);
+
+  /* Closing our copies of the inherited fds leaves the parent's alone. */
+  priv->backend_class->destroy (priv->backend);
+  priv->backend = priv->backend_class->create (error);
+  if (priv->backend == NULL)
+    {
+      g_atomic_int_set (&priv->closed, 1);
+      return FALSE;
+    }
+
+  detach_handler (priv, priv->wakeup.read_fd);
+  _io_wakeup_clear (&priv->wakeup);
+  priv->n_changes = 0;
+  for (fd = 0; fd < priv->n_fds; fd++)
+    {
+      IoFdSlot *slot = &priv->fds[fd];
+
+      slot->kernel_registered = FALSE;
+      slot->kernel_events = 0;
+      slot->dirty = FALSE;
+      slot->reset = FALSE;
+      if (slot->handler != NULL)
+        {
+          /* As a deferred registration that failed: the handler hears. */
+          slot->reset = TRUE;
+          queue_change (priv, fd);
+        }
+    }
+
+  priv->fork_generation = g_atomic_int_get (&fork_generation);
+  if (!_io_wakeup_init (&priv->wakeup, error) || !wakeup_register (loop, error))
+    {
+      g_atomic_int_set (&priv->closed, 1);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- backends --------------------------------------------------------- */
+
+/**
+ * io_loop_list_backends:
+ *
+ * The backends built into this library, best first: among "epoll",
+ * "kqueue", "poll" and "select".
+ *
+ * Returns: (transfer none) (array zero-terminated=1): backend names
+ *
+ * Since: 1.0
+ */
+const char **
+io_loop_list_backends (void)
+{
+  static const char **names;
+
+  if (g_once_init_enter (&names))
+    {
+      const IoBackendClass * const *list = _io_backend_list ();
+      GPtrArray *array = g_ptr_array_new ();
+
+      for (; *list != NULL; list++)
+        g_ptr_array_add (array, (gpointer) (*list)->name);
+      g_ptr_array_add (array, NULL);
+      g_once_init_leave (&names, (const char **) g_ptr_array_free (array, FALSE));
+    }
+  return names;
+}
+
+static const IoBackendClass *
+find_backend (const char  *name,
+              GError     **error)
+{
+  const IoBackendClass *klass;
+  char *available;
+
+  if (name == NULL || *name == '\0')
+    name = g_getenv ("IOLOOP_BACKEND");
+  if (name == NULL || *name == '\0')
+    return _io_backend_list ()[0];
+
+  klass = _io_backend_lookup (name);
+  if (klass != NULL)
+    return klass;
+
+  available = g_strjoinv (", ", (char **) io_loop_list_backends ());
+  g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_NO_BACKEND,
+               _("Unknown or unavailable backend “%s” (available: %s)"),
+               name, available);
+  g_free (available);
+  return NULL;
+}
+
+/**
+ * io_loop_new:
+ *
+ * Creates a loop on the backend named by the `IOLOOP_BACKEND` environment
+ * variable, or else the best one available. If the variable names an
+ * unknown backend, warns and uses the best one.
+ *
+ * Returns: (transfer full): a new #IoLoop
+ *
+ * Since: 1.0
+ */
+IoLoop *
+io_loop_new (void)
+{
+  GError *error = NULL;
+
+  if (find_backend (NULL, &error) == NULL)
+    {
+      g_warning ("%s; using %s", error->message, _io_backend_list ()[0]->name);
+      g_error_free (error);
+      return g_object_new (IO_TYPE_LOOP, "backend", _io_backend_list ()[0]->name, NULL);
+    }
+  return g_object_new (IO_TYPE_LOOP, NULL);
+}
+
+/**
+ * io_loop_new_with_backend:
+ * @backend: (nullable): "epoll", "kqueue", "poll" or "select"; %NULL for
+ *   the `IOLOOP_BACKEND` environment variable or else the best available
+ * @error: return location for a #GError
+ *
+ * Creates a loop on a chosen backend. Fails with
+ * %IO_LOOP_ERROR_NO_BACKEND if @backend is unknown or not built, and with
+ * %IO_LOOP_ERROR_FAILED if the system refuses the resources.
+ *
+ * Returns: (transfer full) (nullable): a new #IoLoop
+ *
+ * Since: 1.0
+ */
+IoLoop *
+io_loop_new_with_backend (const char  *backend,
+                          GError     **error)
+{
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_initable_new (IO_TYPE_LOOP, NULL, error, "backend", backend, NULL);
+}
+
+/**
+ * io_loop_get_backend:
+ * @loop: an #IoLoop
+ *
+ * Returns: the name of the backend @loop polls with
+ *
+ * Since: 1.0
+ */
+const char *
+io_loop_get_backend (IoLoop *loop)
+{
+  IoLoopPrivate *priv;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), NULL);
+
+  priv = io_loop_get_instance_private (loop);
+  return priv->backend_class != NULL ? priv->backend_class->name : priv->backend_name;
+}
+
+/* ---- internals for tests and benchmarks -------------------------------- */
+
+int
+_io_loop_get_wakeup_fd (IoLoop *loop)
+{
+  return ((IoLoopPrivate *) io_loop_get_instance_private (loop))->wakeup.read_fd;
+}
+
+guint64
+_io_loop_get_n_wakeup_writes (IoLoop *loop)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+
+  return __atomic_load_n (&priv->wakeup.n_writes, __ATOMIC_RELAXED);
+}
+
+guint64
+_io_loop_get_n_iterations (IoLoop *loop)
+{
+  return ((IoLoopPrivate *) io_loop_get_instance_private (loop))->n_iterations;
+}
+
+/* ---- GObject ---------------------------------------------------------- */
+
+static void
+io_loop_constructed (GObject *object)
+{
+  IoLoop *loop = IO_LOOP (object);
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  GError *error = NULL;
+
+  G_OBJECT_CLASS (io_loop_parent_class)->constructed (object);
+
+  priv->backend_class = find_backend (priv->backend_name, &error);
+  if (priv->backend_class != NULL)
+    priv->backend = priv->backend_class->create (&error);
+  if (priv->backend != NULL && _io_wakeup_init (&priv->wakeup, &error))
+    wakeup_register (loop, &error);
+
+  if (error != NULL)
+    priv->init_error = error;
+}
+
+static gboolean
+io_loop_initable_init (GInitable     *initable,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (IO_LOOP (initable));
+
+  if (priv->init_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (priv->init_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+io_loop_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = io_loop_initable_init;
+}
+
+static void
+io_loop_dispose (GObject *object)
+{
+  io_loop_close (IO_LOOP (object), FALSE);
+
+  G_OBJECT_CLASS (io_loop_parent_class)->dispose (object);
+}
+
+static void
+io_loop_finalize (GObject *object)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (IO_LOOP (object));
+  int fd;
+
+  _io_wakeup_clear (&priv->wakeup);
+  _io_callback_queue_clear (&priv->wakeup.queue);
+  _io_callback_queue_clear (&priv->batch);
+  g_mutex_clear (&priv->wakeup.lock);
+  for (fd = 0; fd < priv->n_fds; fd++)
+    g_free (priv->fds[fd].spare);
+  g_free (priv->fds);
+  g_free (priv->changes);
+  g_free (priv->timers.nodes);
+  g_free (priv->due);
+  g_clear_pointer (&priv->asyncs, g_ptr_array_unref);
+  g_clear_pointer (&priv->failed_fds, g_array_unref);
+  g_clear_pointer (&priv->hooks, g_array_unref);
+  g_clear_pointer (&priv->fd_observers, g_array_unref);
+  g_clear_error (&priv->init_error);
+  g_free (priv->backend_name);
+
+  G_OBJECT_CLASS (io_loop_parent_class)->finalize (object);
+}
+
+static void
+io_loop_get_property (GObject    *object,
+                      guint       prop_id,
+                      GValue     *value,
+                      GParamSpec *pspec)
+{
+  IoLoop *loop = IO_LOOP (object);
+
+  switch (prop_id)
+    {
+    case PROP_BACKEND:
+      g_value_set_string (value, io_loop_get_backend (loop));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+io_loop_set_property (GObject      *object,
+                      guint         prop_id,
+                      const GValue *value,
+                      GParamSpec   *pspec)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (IO_LOOP (object));
+
+  switch (prop_id)
+    {
+    case PROP_BACKEND:
+      priv->backend_name = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+bump_fork_generation (void)
+{
+  g_atomic_int_inc (&fork_generation);
+}
+
+static void
+io_loop_class_init (IoLoopClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  pthread_atfork (NULL, NULL, bump_fork_generation);
+
+  object_class->constructed = io_loop_constructed;
+  object_class->dispose = io_loop_dispose;
+  object_class->finalize = io_loop_finalize;
+  object_class->get_property = io_loop_get_property;
+  object_class->set_property = io_loop_set_property;
+
+  klass->handle_callback_exception = io_loop_real_handle_callback_exception;
+
+  /**
+   * IoLoop:backend:
+   *
+   * The name of the polling backend: "epoll", "kqueue", "poll" or
+   * "select". Set at construction; %NULL picks the `IOLOOP_BACKEND`
+   * environment variable or else the best available.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_BACKEND] =
+    g_param_spec_string ("backend", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * IoLoop::callback-exception:
+   * @loop: the loop
+   * @error: what the callback reported
+   *
+   * Emitted when a callback, handler, timeout or periodic callback fails
+   * (sets its #GError). The class handler,
+   * #IoLoopClass.handle_callback_exception, logs the error; the loop goes
+   * on either way.
+   *
+   * Since: 1.0
+   */
+  signals[CALLBACK_EXCEPTION] =
+    g_signal_new ("callback-exception",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  G_STRUCT_OFFSET (IoLoopClass, handle_callback_exception),
+                  NULL, NULL, NULL,
+                  G_TYPE_NONE, 1,
+                  G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+io_loop_init (IoLoop *loop)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+
+  priv->wakeup.read_fd = priv->wakeup.write_fd = -1;
+  g_mutex_init (&priv->wakeup.lock);
+  priv->asyncs = g_ptr_array_new ();
+  priv->failed_fds = g_array_new (FALSE, FALSE, sizeof (int));
+  priv->hooks = g_array_new (FALSE, FALSE, sizeof (IoLoopHook));
+  priv->fd_observers = g_array_new (FALSE, FALSE, sizeof (IoLoopFdObserverEntry));
+  priv->fork_generation = g_atomic_int_get (&fork_generation);
+  _io_timer_heap_init (&priv->timers);
+}

@@ -1,0 +1,259 @@
+/* io-wakeup.c: waking a sleeping loop, and the cross-thread callback queue
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * _io_wakeup_signal() is async-signal-safe: atomics and one write(), no
+ * locks, no allocation. A burst of signals costs one write: the first one
+ * after a drain sets `pending`, the others see it set. And no write at all
+ * is needed while the loop is busy rather than blocked in poll.
+ *
+ * The callback queue is an array under a mutex: cheaper than a lock-free
+ * list, whose nodes would be allocated by one thread and freed by another,
+ * and the loop takes a whole batch with one swap.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <unistd.h>
+#ifdef HAVE_EVENTFD
+#include <sys/eventfd.h>
+#endif
+
+#include <glib/gi18n-lib.h>
+
+#include "io-loop-private.h"
+
+static gboolean
+set_cloexec_nonblock (int fd)
+{
+  int flags = fcntl (fd, F_GETFD);
+
+  if (flags < 0 || fcntl (fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+    return FALSE;
+  flags = fcntl (fd, F_GETFL);
+  return flags >= 0 && fcntl (fd, F_SETFL, flags | O_NONBLOCK) >= 0;
+}
+
+static gboolean
+open_fds (IoWakeup  *wakeup,
+          GError   **error)
+{
+  int fds[2];
+  int errsv;
+
+#ifdef HAVE_EVENTFD
+  fds[0] = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fds[0] >= 0)
+    {
+      wakeup->read_fd = wakeup->write_fd = fds[0];
+      wakeup->read_flags = fcntl (fds[0], F_GETFL);
+      return TRUE;
+    }
+#endif
+
+  if (pipe (fds) == 0)
+    {
+      if (set_cloexec_nonblock (fds[0]) && set_cloexec_nonblock (fds[1]))
+        {
+          wakeup->read_fd = fds[0];
+          wakeup->write_fd = fds[1];
+          wakeup->read_flags = fcntl (fds[0], F_GETFL);
+          return TRUE;
+        }
+      errsv = errno;
+      close (fds[0]);
+      close (fds[1]);
+    }
+  else
+    errsv = errno;
+
+  g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_FAILED,
+               _("Cannot create the wake-up file descriptor: %s"),
+               g_strerror (errsv));
+  return FALSE;
+}
+
+gboolean
+_io_wakeup_init (IoWakeup  *wakeup,
+                 GError   **error)
+{
+  wakeup->read_fd = wakeup->write_fd = -1;
+  wakeup->pending = 0;
+  wakeup->sleeping = 0;
+  wakeup->n_writes = 0;
+
+  return open_fds (wakeup, error);
+}
+
+/* Whether the read fd is still the file we opened, as far as its status
+ * flags tell: closed or replaced (say by dup2() onto its number) is not. */
+gboolean
+_io_wakeup_is_intact (IoWakeup *wakeup)
+{
+  int flags = fcntl (wakeup->read_fd, F_GETFL);
+
+  return flags >= 0 && flags == wakeup->read_flags;
+}
+
+/* Closes the fds only; the queue lives as long as the loop. */
+void
+_io_wakeup_clear (IoWakeup *wakeup)
+{
+  if (wakeup->write_fd >= 0 && wakeup->write_fd != wakeup->read_fd)
+    close (wakeup->write_fd);
+  if (wakeup->read_fd >= 0)
+    close (wakeup->read_fd);
+  wakeup->read_fd = wakeup->write_fd = -1;
+}
+
+void
+_io_wakeup_signal (IoWakeup *wakeup)
+{
+  static const guint64 one = 1;
+  int errsv;
+  int fd;
+
+  /* Pairs with the fence in the loop between setting `sleeping` and
+   * looking at the queue: either the loop sees our work, or we see it
+   * sleeping. */
+  __atomic_thread_fence (__ATOMIC_SEQ_CST);
+  if (!__atomic_load_n (&wakeup->sleeping, __ATOMIC_RELAXED))
+    return;
+  if (__atomic_exchange_n (&wakeup->pending, 1, __ATOMIC_ACQ_REL) != 0)
+    return;
+
+  errsv = errno;
+  fd = __atomic_load_n (&wakeup->write_fd, __ATOMIC_RELAXED);
+  if (fd >= 0)
+    {
+      ssize_t r;
+
+      /* An eventfd takes 8 bytes; a pipe takes any of them. */
+      do
+        r = write (fd, &one, sizeof one);
+      while (r < 0 && errno == EINTR);
+      __atomic_add_fetch (&wakeup->n_writes, 1, __ATOMIC_RELAXED);
+    }
+  errno = errsv;
+}
+
+/* Empties the fd. Returns FALSE if it is broken (an error other than
+ * "empty", or end-of-file): the loop then replaces it rather than spin on
+ * an fd that stays readable. */
+gboolean
+_io_wakeup_drain (IoWakeup *wakeup)
+{
+  char buf[64];
+  gboolean ok = TRUE;
+
+  for (;;)
+    {
+      ssize_t r = read (wakeup->read_fd, buf, sizeof buf);
+
+      if (r > 0 && wakeup->read_fd == wakeup->write_fd)
+        break;          /* one read resets an eventfd */
+      if (r > 0)
+        continue;
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        break;
+      ok = FALSE;
+      break;
+    }
+
+  __atomic_store_n (&wakeup->pending, 0, __ATOMIC_RELEASE);
+  return ok;
+}
+
+/* Replaces broken fds; the old numbers may belong to someone else by now,
+ * so they are forgotten, not closed. */
+gboolean
+_io_wakeup_reopen (IoWakeup  *wakeup,
+                   GError   **error)
+{
+  IoWakeup fresh;
+
+  if (!open_fds (&fresh, error))
+    return FALSE;
+  __atomic_store_n (&wakeup->write_fd, fresh.write_fd, __ATOMIC_RELEASE);
+  wakeup->read_fd = fresh.read_fd;
+  wakeup->read_flags = fresh.read_flags;
+  __atomic_store_n (&wakeup->pending, 0, __ATOMIC_RELEASE);
+  return TRUE;
+}
+
+/* Returns FALSE, keeping nothing, if the loop is closed. */
+gboolean
+_io_wakeup_push (IoWakeup       *wakeup,
+                 IoCallback      func,
+                 gpointer        user_data,
+                 GDestroyNotify  notify)
+{
+  IoCallbackQueue *queue = &wakeup->queue;
+  gboolean first;
+
+  g_mutex_lock (&wakeup->lock);
+  if (G_UNLIKELY (wakeup->closed))
+    {
+      g_mutex_unlock (&wakeup->lock);
+      return FALSE;
+    }
+  if (G_UNLIKELY (queue->len == queue->size))
+    {
+      queue->size = MAX (64, queue->size * 2);
+      queue->items = g_renew (IoCallbackItem, queue->items, queue->size);
+    }
+  queue->items[queue->len].func = func;
+  queue->items[queue->len].user_data = user_data;
+  queue->items[queue->len].notify = notify;
+  first = queue->len++ == 0;
+  g_atomic_int_set (&wakeup->n_queued, queue->len);
+  g_mutex_unlock (&wakeup->lock);
+
+  /* Only the first callback of a batch needs to wake the loop: the loop
+   * looks at the queue once more before it sleeps. */
+  if (first)
+    _io_wakeup_signal (wakeup);
+  return TRUE;
+}
+
+/* Takes the queued callbacks, oldest first, in exchange for @empty. */
+void
+_io_wakeup_swap (IoWakeup        *wakeup,
+                 IoCallbackQueue *empty)
+{
+  IoCallbackQueue full;
+
+  g_assert (empty->len == 0);
+
+  g_mutex_lock (&wakeup->lock);
+  full = wakeup->queue;
+  wakeup->queue = *empty;
+  g_atomic_int_set (&wakeup->n_queued, 0);
+  g_mutex_unlock (&wakeup->lock);
+
+  *empty = full;
+}
+
+/* Refuses later pushes and hands over what is queued. */
+void
+_io_wakeup_close (IoWakeup        *wakeup,
+                  IoCallbackQueue *empty)
+{
+  g_mutex_lock (&wakeup->lock);
+  wakeup->closed = TRUE;
+  g_mutex_unlock (&wakeup->lock);
+
+  _io_wakeup_swap (wakeup, empty);
+}
+
+void
+_io_callback_queue_clear (IoCallbackQueue *queue)
+{
+  g_clear_pointer (&queue->items, g_free);
+  queue->len = queue->size = 0;
+}

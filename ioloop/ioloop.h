@@ -1,0 +1,17 @@
+/* ioloop.h: the one header to include
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#define __IOLOOP_H_INSIDE__
+
+#include <ioloop/io-types.h>
+#include <ioloop/io-enum-types.h>
+#include <ioloop/io-timeout.h>
+#include <ioloop/io-loop.h>
+#include <ioloop/io-async.h>
+#include <ioloop/io-periodic-callback.h>
+
+#undef __IOLOOP_H_INSIDE__

@@ -1,0 +1,76 @@
+# ioloop.py: Tornado's classic IOLoop API on libioloop
+#
+# Copyright 2026 The ioloop authors
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""An I/O event loop for non-blocking sockets (Tornado's classic ``IOLoop``).
+
+``IOLoop`` is ``Io.Loop`` from GObject Introspection (namespace ``Io`` 1.0),
+given Tornado's interface by the PyGObject override ``gi/overrides/Io.py``::
+
+    import ioloop
+
+    io_loop = ioloop.IOLoop.instance()
+    io_loop.add_handler(sock.fileno(), callback, io_loop.READ)
+    io_loop.start()
+"""
+
+import weakref
+
+import gi
+
+gi.require_version('Io', '1.0')
+
+from gi.repository import Io  # noqa: E402
+
+__all__ = ['IOLoop', 'PeriodicCallback', 'Io']
+
+IOLoop = Io.Loop
+if not hasattr(IOLoop, 'add_timeout') or not hasattr(IOLoop, 'READ'):
+    raise ImportError("the PyGObject override gi/overrides/Io.py was not found "
+                      "(is it installed in a gi/overrides directory on sys.path?)")
+
+
+class PeriodicCallback(object):
+    """Schedules ``callback`` to be called every ``callback_time`` milliseconds.
+
+    ``start()`` must be called after the PeriodicCallback is created.  Runs
+    that were missed because the loop was busy are skipped, not bunched up.
+    """
+
+    def __init__(self, callback, callback_time, io_loop=None):
+        if callback_time <= 0:
+            raise ValueError("Periodic callback must have a positive callback_time")
+        self.callback = callback
+        self.callback_time = callback_time
+        self.io_loop = io_loop or IOLoop.instance()
+        self._periodic = None
+
+    def start(self):
+        """Starts the timer."""
+        if self._periodic is None:
+            interval_ms = max(1, int(round(self.callback_time)))
+            # Weak references: the C object must not keep self alive once
+            # stopped; self.callback is read at each run, as in Tornado.
+            self_ref = weakref.ref(self)
+            loop_ref = weakref.ref(self.io_loop)
+
+            def run():
+                periodic, io_loop = self_ref(), loop_ref()
+                if periodic is not None and io_loop is not None:
+                    io_loop._run_callback(periodic.callback, ())
+            self._periodic = Io.PeriodicCallback.new(self.io_loop, interval_ms, run)
+        self._periodic.start()
+        # A running PeriodicCallback is kept alive by its loop, as in Tornado.
+        self.io_loop._io_state.periodics.add(self)
+
+    def stop(self):
+        """Stops the timer."""
+        if self._periodic is not None:
+            self._periodic.stop()
+        state = self.io_loop.__dict__.get('_io_state')
+        if state is not None:
+            state.periodics.discard(self)
+
+    def is_running(self):
+        """Return True if this PeriodicCallback has been started."""
+        return self._periodic is not None and self._periodic.is_running()

@@ -1,0 +1,357 @@
+/* test-fork.c: a loop used across fork()
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The child runs its part and exits with 0 only if every assertion held
+ * (a failed assertion aborts it); the parent checks the exit status, and
+ * that its own loop, and its kernel event set, are as they were.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "io-test-util.h"
+
+typedef void (*ChildFunc) (IoTest *t, gpointer data);
+
+/* Runs @func in a child process; asserts that it got to the end. The
+ * child says so through a pipe rather than its exit status, which
+ * valgrind replaces when it finds leaks in the child at exit. */
+static void
+run_in_child (IoTest    *t,
+              ChildFunc  func,
+              gpointer   data)
+{
+  char done = 0;
+  int status, fds[2];
+  pid_t pid;
+
+  g_assert_cmpint (pipe (fds), ==, 0);
+  fflush (stdout);
+  fflush (stderr);
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      close (fds[0]);
+      func (t, data);
+      if (write (fds[1], "y", 1) != 1)
+        _exit (2);
+      _exit (0);
+    }
+  close (fds[1]);
+  while (read (fds[0], &done, 1) < 0 && errno == EINTR)
+    ;
+  close (fds[0]);
+  while (waitpid (pid, &status, 0) < 0)
+    g_assert_cmpint (errno, ==, EINTR);
+  if (WIFSIGNALED (status))
+    g_error ("the child was killed by signal %d (a failed assertion?)", WTERMSIG (status));
+  g_assert_cmpint (done, ==, 'y');
+}
+
+/* The fds in the kernel event set of an epoll loop ("" otherwise). */
+static char *
+kernel_set (IoLoop *loop)
+{
+  GString *set = g_string_new (NULL);
+  int fd = io_loop_get_fd (loop);
+  char *path, *text = NULL;
+  char **lines;
+
+  if (fd < 0 || g_strcmp0 (io_loop_get_backend (loop), "epoll") != 0)
+    return g_string_free (set, FALSE);
+  path = g_strdup_printf ("/proc/self/fdinfo/%d", fd);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l != NULL; l++)
+    if (g_str_has_prefix (*l, "tfd:"))
+      {
+        int tfd = -1;
+
+        sscanf (*l, "tfd: %d", &tfd);
+        g_string_append_printf (set, "%d ", tfd);
+      }
+  g_strfreev (lines);
+  g_free (text);
+  g_free (path);
+  return g_string_free (set, FALSE);
+}
+
+/* A handler that reads a byte and stops the loop. */
+typedef struct
+{
+  IoLoop *loop;
+  int     fds[2];
+  gint    calls;
+} Pair;
+
+static void
+pair_ready (int fd, IoEvents events, gpointer data, GError **error)
+{
+  Pair *pair = data;
+
+  pair->calls++;
+  io_test_drain (fd);
+  io_loop_stop (pair->loop);
+}
+
+static void
+pair_add (IoTest *t, Pair *pair)
+{
+  GError *error = NULL;
+
+  pair->loop = t->loop;
+  io_test_socketpair (pair->fds);
+  g_assert_true (io_loop_add_handler (t->loop, pair->fds[0], IO_EVENTS_READ, pair_ready,
+                                      pair, NULL, &error));
+  g_assert_no_error (error);
+  /* Registered with the kernel now, not at the next poll. */
+  io_test_iterate (t);
+}
+
+static void
+pair_close (Pair *pair)
+{
+  close (pair->fds[0]);
+  close (pair->fds[1]);
+}
+
+/* Asserts that the parent's loop still works: its handler hears a byte. */
+static void
+assert_parent_loop_works (IoTest *t, Pair *pair)
+{
+  gint before = pair->calls;
+
+  io_test_write_byte (pair->fds[1]);
+  io_test_run_loop (t, IO_TEST_LOOP_TIMEOUT);
+  g_assert_cmpint (pair->calls, ==, before + 1);
+}
+
+/* ---- refusal ------------------------------------------------------------- */
+
+static void
+nop_cb (gpointer data, GError **error)
+{
+}
+
+static void
+nop_handler (int fd, IoEvents events, gpointer data, GError **error)
+{
+}
+
+static void
+nop_signal (int signum, gpointer data, GError **error)
+{
+}
+
+static void
+child_uses_parents_loop (IoTest *t, gpointer data)
+{
+  GError *error = NULL;
+  int fds[2];
+
+  g_assert_false (io_loop_start (t->loop, &error));
+  io_test_assert_error (error, IO_LOOP_ERROR_FORKED);
+  g_assert_false (io_loop_iteration (t->loop, FALSE, &error));
+  io_test_assert_error (error, IO_LOOP_ERROR_FORKED);
+
+  io_test_socketpair (fds);
+  g_assert_false (io_loop_add_handler (t->loop, fds[0], IO_EVENTS_READ, nop_handler,
+                                       NULL, NULL, &error));
+  io_test_assert_error (error, IO_LOOP_ERROR_FORKED);
+  g_assert_null (io_loop_call_later (t->loop, 0.01, nop_cb, NULL, NULL, &error));
+  io_test_assert_error (error, IO_LOOP_ERROR_FORKED);
+  g_assert_cmpuint (io_loop_add_signal_handler (t->loop, SIGUSR1, nop_signal, NULL, NULL,
+                                                &error), ==, 0);
+  io_test_assert_error (error, IO_LOOP_ERROR_FORKED);
+  g_assert_cmpuint (io_loop_attach (t->loop, NULL, &error), ==, 0);
+  io_test_assert_error (error, IO_LOOP_ERROR_FORKED);
+  g_assert_false (io_loop_add_main_context (t->loop, NULL, &error));
+  io_test_assert_error (error, IO_LOOP_ERROR_FORKED);
+}
+
+static void
+test_child_using_parents_loop_fails_with_forked (IoTest *t)
+{
+  Pair pair = { 0 };
+  char *before, *after;
+
+  pair_add (t, &pair);
+  before = kernel_set (t->loop);
+  run_in_child (t, child_uses_parents_loop, NULL);
+  after = kernel_set (t->loop);
+  g_assert_cmpstr (before, ==, after);
+  assert_parent_loop_works (t, &pair);
+  pair_close (&pair);
+  g_free (before);
+  g_free (after);
+}
+
+static void
+child_changes_loop_before_reinit (IoTest *t, gpointer data)
+{
+  Pair *pair = data;
+  GError *error = NULL;
+
+  /* Whatever the child does to the loop before reinit, the parent's
+   * kernel set must not change. */
+  io_loop_remove_handler (t->loop, pair->fds[0], &error);
+  g_clear_error (&error);
+  io_loop_get_fd (t->loop);
+  io_loop_get_timeout_ms (t->loop);
+  io_loop_iteration (t->loop, FALSE, &error);
+  io_test_assert_error (error, IO_LOOP_ERROR_FORKED);
+  close (pair->fds[0]);
+}
+
+static void
+test_child_changes_before_reinit_leave_parent_alone (IoTest *t)
+{
+  Pair pair = { 0 };
+  char *before, *after;
+
+  pair_add (t, &pair);
+  before = kernel_set (t->loop);
+  run_in_child (t, child_changes_loop_before_reinit, &pair);
+  after = kernel_set (t->loop);
+  g_assert_cmpstr (before, ==, after);
+  assert_parent_loop_works (t, &pair);
+  pair_close (&pair);
+  g_free (before);
+  g_free (after);
+}
+
+/* ---- re-initialization --------------------------------------------------- */
+
+static void
+count_signal (int signum, gpointer data, GError **error)
+{
+  (*(gint *) data)++;
+}
+
+static void
+child_reinits_loop (IoTest *t, gpointer data)
+{
+  Pair *pair = data, fresh = { 0 };
+  IoTestCounts timeout = { 0 };
+  GError *error = NULL;
+  gint signals = 0;
+
+  g_assert_true (io_loop_reinit_after_fork (t->loop, &error));
+  g_assert_no_error (error);
+
+  /* The inherited handler works in the child's own set. */
+  io_test_write_byte (pair->fds[1]);
+  io_test_run_loop (t, IO_TEST_LOOP_TIMEOUT);
+  g_assert_cmpint (pair->calls, ==, 1);
+
+  /* So do new handlers, timeouts and signal handlers. */
+  pair_add (t, &fresh);
+  io_test_write_byte (fresh.fds[1]);
+  io_test_run_loop (t, IO_TEST_LOOP_TIMEOUT);
+  g_assert_cmpint (fresh.calls, ==, 1);
+
+  g_assert_nonnull (io_loop_call_later (t->loop, 0.01, io_test_counts_cb, &timeout,
+                                        io_test_counts_notify, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (io_loop_call_later (t->loop, 0.02, io_test_stop_cb, t->loop, NULL, &error));
+  io_test_run_loop (t, IO_TEST_LOOP_TIMEOUT);
+  g_assert_cmpint (timeout.runs, ==, 1);
+  g_assert_cmpint (timeout.notifies, ==, 1);
+
+  g_assert_cmpuint (io_loop_add_signal_handler (t->loop, SIGUSR1, count_signal, &signals,
+                                                NULL, &error), >, 0);
+  g_assert_no_error (error);
+  raise (SIGUSR1);
+  io_test_iterate (t);
+  g_assert_cmpint (signals, ==, 1);
+}
+
+static void
+test_reinit_in_child_makes_handlers_and_timeouts_work (IoTest *t)
+{
+  Pair pair = { 0 };
+  char *before, *after;
+
+  pair_add (t, &pair);
+  before = kernel_set (t->loop);
+  run_in_child (t, child_reinits_loop, &pair);
+  after = kernel_set (t->loop);
+  g_assert_cmpstr (before, ==, after);
+
+  /* The child read its own byte; the parent's handler was not called. */
+  g_assert_cmpint (pair.calls, ==, 0);
+  assert_parent_loop_works (t, &pair);
+  g_assert_cmpint (pair.calls, ==, 1);
+  pair_close (&pair);
+  g_free (before);
+  g_free (after);
+}
+
+static void
+child_signal_handler_after_reinit (IoTest *t, gpointer data)
+{
+  gint *parent_count = data;
+  GError *error = NULL;
+
+  g_assert_true (io_loop_reinit_after_fork (t->loop, &error));
+  raise (SIGUSR1);
+  io_test_iterate (t);
+  g_assert_cmpint (*parent_count, ==, 1);
+}
+
+static void
+test_signal_handler_from_parent_works_in_child_after_reinit (IoTest *t)
+{
+  GError *error = NULL;
+  gint count = 0;
+  guint id;
+
+  id = io_loop_add_signal_handler (t->loop, SIGUSR1, count_signal, &count, NULL, &error);
+  g_assert_no_error (error);
+  run_in_child (t, child_signal_handler_after_reinit, &count);
+  g_assert_cmpint (count, ==, 0);
+  io_loop_remove_signal_handler (t->loop, id);
+}
+
+static void
+test_reinit_without_fork_does_nothing (IoTest *t)
+{
+  Pair pair = { 0 };
+  GError *error = NULL;
+  int fd;
+
+  pair_add (t, &pair);
+  fd = io_loop_get_fd (t->loop);
+  g_assert_true (io_loop_reinit_after_fork (t->loop, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (io_loop_get_fd (t->loop), ==, fd);
+  assert_parent_loop_works (t, &pair);
+  pair_close (&pair);
+}
+
+int
+main (int argc, char **argv)
+{
+  io_test_init (&argc, &argv);
+
+  io_test_add ("/fork/child-using-parents-loop-fails-with-forked",
+               test_child_using_parents_loop_fails_with_forked);
+  io_test_add ("/fork/child-changes-before-reinit-leave-parent-alone",
+               test_child_changes_before_reinit_leave_parent_alone);
+  io_test_add ("/fork/reinit-in-child-makes-handlers-and-timeouts-work",
+               test_reinit_in_child_makes_handlers_and_timeouts_work);
+  io_test_add ("/fork/signal-handler-from-parent-works-in-child-after-reinit",
+               test_signal_handler_from_parent_works_in_child_after_reinit);
+  io_test_add ("/fork/reinit-without-fork-does-nothing", test_reinit_without_fork_does_nothing);
+
+  return io_test_run ();
+}
