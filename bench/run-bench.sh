@@ -7,7 +7,7 @@
 # Runs in bench/ of the build tree. Writes results/results.txt (the tables),
 # results/results.tsv (one line per peer and case, read by plot.py) and
 # results/plot.png. Environment: BENCH_ROUNDS, BENCH_PEERS (see README),
-# BENCH_ONLY="pipe timers xthread echo python" to run a subset.
+# BENCH_ONLY="pipe pipe-glib timers xthread echo python" to run a subset.
 
 set -u
 srcdir=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +25,7 @@ PYTHONPATH="$abs_top_srcdir/python${PYTHONPATH:+:$PYTHONPATH}"
 PYTHONDONTWRITEBYTECODE=1
 export BENCH_RESULTS_TSV BENCH_ECHO_CLIENT GI_TYPELIB_PATH LD_LIBRARY_PATH PYTHONPATH \
        PYTHONDONTWRITEBYTECODE
-only=${BENCH_ONLY:-pipe timers xthread echo python}
+only=${BENCH_ONLY:-pipe pipe-glib timers xthread echo python}
 
 status_file=$(mktemp)
 echo 0 > "$status_file"
@@ -47,6 +47,7 @@ run () {
   for w in $only; do
     case $w in
       pipe) run ./bench-pipe ;;
+      pipe-glib) run ./bench-pipe-glib ;;
       timers) run ./bench-timers ;;
       xthread) run ./bench-xthread ;;
       echo) run ./bench-echo ;;

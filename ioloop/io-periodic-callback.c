@@ -52,12 +52,24 @@ G_DEFINE_FINAL_TYPE (IoPeriodicCallback, io_periodic_callback, G_TYPE_OBJECT)
 static void schedule_next (IoPeriodicCallback *self);
 
 static void
+drop_timeout (IoPeriodicCallback *self)
+{
+  IoTimeout *timeout = g_steal_pointer (&self->timeout);
+
+  if (timeout != NULL)
+    {
+      io_loop_remove_timeout (self->loop, timeout);
+      io_timeout_unref (timeout);
+    }
+}
+
+static void
 run (gpointer   data,
      GError   **error)
 {
   IoPeriodicCallback *self = g_object_ref (data);
 
-  self->timeout = NULL;
+  g_clear_pointer (&self->timeout, io_timeout_unref);
   self->func (self->user_data, error);
   /* The callback may have stopped (and restarted) us. */
   if (self->timeout == NULL && self->next_run != 0)
@@ -81,8 +93,10 @@ schedule_next (IoPeriodicCallback *self)
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
       return;
     }
-  self->timeout = _io_loop_add_timeout_monotonic (self->loop, self->next_run,
-                                                  run, self, NULL);
+  /* Our own reference: closing the loop drops the loop's. */
+  self->timeout = io_timeout_ref (_io_loop_add_timeout_monotonic (self->loop,
+                                                                  self->next_run,
+                                                                  run, self, NULL));
 }
 
 /**
@@ -161,8 +175,7 @@ io_periodic_callback_stop (IoPeriodicCallback *self)
   if (self->next_run == 0)
     return;
   self->next_run = 0;
-  if (self->timeout != NULL)
-    io_loop_remove_timeout (self->loop, g_steal_pointer (&self->timeout));
+  drop_timeout (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
 }
 
@@ -223,8 +236,7 @@ io_periodic_callback_dispose (GObject *object)
   if (self->loop != NULL)
     {
       self->next_run = 0;
-      if (self->timeout != NULL)
-        io_loop_remove_timeout (self->loop, g_steal_pointer (&self->timeout));
+      drop_timeout (self);
     }
   if (self->notify != NULL)
     g_steal_pointer (&self->notify) (self->user_data);

@@ -104,8 +104,10 @@ typedef void (*IoCallback) (gpointer   user_data,
 /**
  * IoHandlerFunc:
  * @fd: the file descriptor the handler watches
- * @events: the conditions that hold for @fd (a subset of the events the
- *   handler asked for, plus %IO_EVENTS_ERROR)
+ * @events: (type guint): the conditions that hold for @fd, as #IoEvents
+ *   bits (a subset of the events the handler asked for, plus
+ *   %IO_EVENTS_ERROR); a plain integer for language bindings, which is
+ *   cheaper to pass on every event than a flags object
  * @user_data: (closure): the data given to io_loop_add_handler()
  * @error: return location for a #GError: a handler that fails sets it, and
  *   the loop reports it through #IoLoop::callback-exception

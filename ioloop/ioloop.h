@@ -13,5 +13,8 @@
 #include <ioloop/io-loop.h>
 #include <ioloop/io-async.h>
 #include <ioloop/io-periodic-callback.h>
+#include <ioloop/io-signal.h>
+#include <ioloop/io-child-watch.h>
+#include <ioloop/io-glib.h>
 
 #undef __IOLOOP_H_INSIDE__

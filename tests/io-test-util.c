@@ -110,6 +110,8 @@ typedef struct
   IoTestFunc  func;
 } IoTestCase;
 
+static GPtrArray *all_cases;
+
 static void
 io_test_case_free (gpointer data)
 {
@@ -218,7 +220,12 @@ add_case (const char *backend,
   tc->backend = g_strdup (backend);
   tc->path = g_strdup_printf ("/%s%s", backend, path);
   tc->func = func;
-  g_test_add_data_func_full (tc->path, tc, io_test_case_run, io_test_case_free);
+  /* Freed by io_test_run(): GTest does not free the data of tests it
+   * skipped (-s). */
+  if (all_cases == NULL)
+    all_cases = g_ptr_array_new_with_free_func (io_test_case_free);
+  g_ptr_array_add (all_cases, tc);
+  g_test_add_data_func (tc->path, tc, io_test_case_run);
 }
 
 void
@@ -256,6 +263,16 @@ io_test_add_except (const char *backend,
 }
 
 static char *result_file_owned;
+static char **args;
+static char *program_path;
+
+const char *
+io_test_get_program (void)
+{
+  if (program_path != NULL && strchr (program_path, '/') != NULL)
+    return program_path;
+  return "/proc/self/exe";
+}
 
 void
 io_test_init (int    *argc,
@@ -263,9 +280,9 @@ io_test_init (int    *argc,
 {
   /* --keep-going: a failed test must not hide the results of the next
    * ones (each runs in its own subprocess anyway). */
-  static char **args;
   int n = *argc;
 
+  program_path = g_strdup ((*argv)[0]);
   args = g_new0 (char *, n + 2);
   memcpy (args, *argv, n * sizeof (char *));
   args[n++] = (char *) "--keep-going";
@@ -299,6 +316,9 @@ io_test_run (void)
       g_unlink (result_file_owned);
       g_clear_pointer (&result_file_owned, g_free);
     }
+  g_clear_pointer (&all_cases, g_ptr_array_unref);
+  g_clear_pointer (&args, g_free);
+  g_clear_pointer (&program_path, g_free);
   return status;
 }
 
@@ -365,6 +385,26 @@ io_test_run_loop (IoTest  *t,
   guard_remove (t, &guard, timeout, max_seconds);
 }
 
+/* A timeout that re-adds itself every few milliseconds while a test waits
+ * in io_test_iterate_until(): a blocking iteration that ran what the test
+ * waits for would otherwise go on to sleep until the next deadline. */
+typedef struct
+{
+  IoLoop    *loop;
+  IoTimeout *timeout;
+} Ticker;
+
+static void
+ticker_cb (gpointer  data,
+           GError  **error)
+{
+  Ticker *ticker = data;
+
+  io_timeout_unref (ticker->timeout);
+  ticker->timeout = io_timeout_ref (io_loop_call_later (ticker->loop, 0.005, ticker_cb,
+                                                        ticker, NULL, NULL));
+}
+
 void
 io_test_iterate_until (IoTest     *t,
                        const gint *flag,
@@ -372,7 +412,10 @@ io_test_iterate_until (IoTest     *t,
 {
   Guard guard;
   IoTimeout *timeout = guard_add (t, &guard, max_seconds);
+  Ticker ticker = { t->loop, NULL };
 
+  ticker.timeout = io_timeout_ref (io_loop_call_later (t->loop, 0.005, ticker_cb, &ticker,
+                                                       NULL, NULL));
   while (!g_atomic_int_get (flag) && !guard.fired)
     {
       GError *error = NULL;
@@ -380,6 +423,8 @@ io_test_iterate_until (IoTest     *t,
       io_loop_iteration (t->loop, TRUE, &error);
       g_assert_no_error (error);
     }
+  io_loop_remove_timeout (t->loop, ticker.timeout);
+  io_timeout_unref (ticker.timeout);
   guard_remove (t, &guard, timeout, max_seconds);
 }
 

@@ -4,10 +4,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Every test runs once per built backend, as /BACKEND/feature/behaviour,
- * with a fresh loop on that backend. Every test is time-bounded twice:
- * io_test_run_loop() stops a loop that has not stopped by itself after a
- * while and fails the test, and a watchdog thread turns any other hang
- * into a failure of the whole program.
+ * with a fresh loop on that backend, in its own subprocess (unless
+ * IO_TEST_IN_PROCESS is set or valgrind runs us): a crash fails one test,
+ * not the program. Every test is time-bounded: io_test_run_loop() and
+ * io_test_iterate_until() fail a test whose loop has not stopped after a
+ * generous while, a watchdog thread ends a test that hangs anywhere else,
+ * and the parent kills a child that outlives both.
  */
 #pragma once
 
@@ -44,6 +46,9 @@ void      io_test_add_except      (const char  *backend,
                                    const char  *path,
                                    IoTestFunc   func);
 
+/* The path of this test program, to run it again as a child. */
+const char *io_test_get_program (void);
+
 /* g_test_skip() that also works when the test runs in a subprocess. */
 void      io_test_skip            (const char  *reason);
 
@@ -51,8 +56,8 @@ void      io_test_skip            (const char  *reason);
  * @max_seconds (a generous bound, not a speed requirement). */
 void      io_test_run_loop        (IoTest      *t,
                                    gdouble      max_seconds);
-/* Runs blocking iterations until *@flag is non-zero; fails the test after
- * @max_seconds. */
+/* Runs blocking iterations until *@flag is non-zero (none sleeps longer
+ * than a few milliseconds); fails the test after @max_seconds. */
 void      io_test_iterate_until   (IoTest      *t,
                                    const gint  *flag,
                                    gdouble      max_seconds);

@@ -224,7 +224,7 @@ static int
 run_self_as_child (void)
 {
   GError *error = NULL;
-  char *argv[] = { (char *) "/proc/self/exe", (char *) "-q", (char *) "-p",
+  char *argv[] = { (char *) io_test_get_program (), (char *) "-q", (char *) "-p",
                    (char *) g_test_get_path (), NULL };
   char **envp = g_environ_setenv (g_get_environ (), "IO_TEST_CHILD", "1", TRUE);
 

@@ -4,13 +4,17 @@
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The D-Bus tests start their own bus (GTestDBus runs dbus-daemon with a
- * private configuration); they are skipped if dbus-daemon is missing.
+ * The D-Bus tests start their own bus: `dbus-daemon --session --nofork`,
+ * a child of the test that dies with it (not GTestDBus, whose watcher
+ * process is a fork() of the test without exec, unsafe in threaded
+ * programs). They are skipped if dbus-daemon is missing.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,7 +24,8 @@
 
 #include "io-test-util.h"
 
-static GTestDBus *test_bus;
+static GSubprocess *bus_process;
+static char *bus_address;
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -900,7 +905,7 @@ dbus_service_start (DBusService *service, GMainContext *context)
   GError *error = NULL;
 
   service->connection = g_dbus_connection_new_for_address_sync (
-      g_test_dbus_get_bus_address (test_bus),
+      bus_address,
       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
       NULL, NULL, &error);
@@ -941,7 +946,7 @@ clients_thread (gpointer data)
   GDBusConnection *connection;
 
   connection = g_dbus_connection_new_for_address_sync (
-      g_test_dbus_get_bus_address (test_bus),
+      bus_address,
       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
       NULL, NULL, &error);
@@ -974,14 +979,24 @@ clients_thread (gpointer data)
 
 #define DBUS_ROUNDS 20
 
+/* In the bus daemon, between fork() and exec(): it dies with the test. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 /* Starts the private bus on first use (each test may run in a process of
  * its own). */
 static gboolean
 need_bus (void)
 {
+  GSubprocessLauncher *launcher;
+  GDataInputStream *out;
+  GError *error = NULL;
   char *daemon;
 
-  if (test_bus != NULL)
+  if (bus_address != NULL)
     return TRUE;
   daemon = g_find_program_in_path ("dbus-daemon");
   if (daemon == NULL)
@@ -989,10 +1004,31 @@ need_bus (void)
       io_test_skip ("no dbus-daemon to run a private bus (Debian package dbus)");
       return FALSE;
     }
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  bus_process = g_subprocess_launcher_spawn (launcher, &error, daemon, "--session", "--nofork",
+                                             "--print-address=1", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bus_process));
+  bus_address = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (bus_address);
+  g_object_unref (out);
+  g_object_unref (launcher);
   g_free (daemon);
-  test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (test_bus);
   return TRUE;
+}
+
+static void
+stop_bus (void)
+{
+  if (bus_process == NULL)
+    return;
+  g_subprocess_force_exit (bus_process);
+  g_subprocess_wait (bus_process, NULL, NULL);
+  g_clear_object (&bus_process);
+  g_clear_pointer (&bus_address, g_free);
 }
 
 static void
@@ -1127,10 +1163,6 @@ main (int argc, char **argv)
                test_dbus_service_and_tcp_server_with_glib_driving_loop);
 
   status = io_test_run ();
-  if (test_bus != NULL)
-    {
-      g_test_dbus_down (test_bus);
-      g_object_unref (test_bus);
-    }
+  stop_bus ();
   return status;
 }

@@ -529,6 +529,9 @@ test_get_fd_is_backend_fd_or_minus_one (IoTest *t)
     }
   else
     g_assert_cmpint (fd, ==, -1);
+
+  io_loop_close (t->loop, FALSE);
+  g_assert_cmpint (io_loop_get_fd (t->loop), ==, -1);
 }
 
 static void

@@ -147,6 +147,17 @@ function clients(address, busName, port, rounds, done) {
     next();
 }
 
+/** A private bus: `dbus-daemon --session --nofork`, our child (not
+ * Gio.TestDBus, whose watcher is a fork() without exec of this threaded
+ * process: it can deadlock). Returns [address, process]. */
+function startBus(daemon) {
+    const proc = Gio.Subprocess.new([daemon, '--session', '--nofork', '--print-address=1'],
+        Gio.SubprocessFlags.STDOUT_PIPE | Gio.SubprocessFlags.STDERR_SILENCE);
+    const out = new Gio.DataInputStream({base_stream: proc.get_stdout_pipe()});
+    const [line] = out.read_line_utf8(null);
+    return [line, proc];
+}
+
 const dbusDaemon = GLib.find_program_in_path('dbus-daemon');
 for (const direction of ['loop hosts GLib', 'GLib drives the loop']) {
     const name = `a GDBus service and a TCP server answer in one thread (${direction})`;
@@ -155,55 +166,61 @@ for (const direction of ['loop hosts GLib', 'GLib drives the loop']) {
         continue;
     }
     forEachBackend(name, loop => {
-        const bus = Gio.TestDBus.new(Gio.TestDBusFlags.NONE);
-        bus.up();
-        const sockets = [];
-        const service = connect(bus.get_bus_address());
-        let calls = 0;
-        const info = Gio.DBusNodeInfo.new_for_xml(INTERFACE).interfaces[0];
-        const registration = service.register_object(
-            '/org/ioloop/Test', info,
-            (connection, sender, path, iface, method, params, invocation) => {
-                calls++;
-                invocation.return_value(new GLib.Variant('(s)', [params.deepUnpack()[0]]));
-            }, null, null);
-        const port = echoServer(loop, sockets);
-        let finished = false;
-        const mainLoop = new GLib.MainLoop(null, false);
-        if (direction === 'loop hosts GLib') {
-            loop.add_main_context(null);
-            clients(bus.get_bus_address(), service.get_unique_name(), port, 5, () => {
-                finished = true;
-                loop.stop();
-            });
-            runLoop(loop, 30);
-            loop.remove_main_context(null);
-        } else {
-            loop.attach(null);
-            clients(bus.get_bus_address(), service.get_unique_name(), port, 5, () => {
-                finished = true;
-                mainLoop.quit();
-            });
-            const guard = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, 30, () => {
-                mainLoop.quit();
-                return GLib.SOURCE_REMOVE;
-            });
-            mainLoop.run();
-            GLib.source_remove(guard);
-            loop.detach();
+        const [address, bus] = startBus(dbusDaemon);
+        try {
+            const sockets = [];
+            const service = connect(address);
+            let calls = 0;
+            const info = Gio.DBusNodeInfo.new_for_xml(INTERFACE).interfaces[0];
+            const registration = service.register_object(
+                '/org/ioloop/Test', info,
+                (connection, sender, path, iface, method, params, invocation) => {
+                    calls++;
+                    invocation.return_value(new GLib.Variant('(s)', [params.deepUnpack()[0]]));
+                }, null, null);
+            const port = echoServer(loop, sockets);
+            let finished = false;
+            const mainLoop = new GLib.MainLoop(null, false);
+            if (direction === 'loop hosts GLib') {
+                loop.add_main_context(null);
+                clients(address, service.get_unique_name(), port, 5, () => {
+                    finished = true;
+                    loop.stop();
+                });
+                runLoop(loop, 30);
+                loop.remove_main_context(null);
+            } else {
+                loop.attach(null);
+                clients(address, service.get_unique_name(), port, 5, () => {
+                    finished = true;
+                    mainLoop.quit();
+                });
+                let expired = false;
+                const guard = GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, 30, () => {
+                    expired = true;
+                    mainLoop.quit();
+                    return GLib.SOURCE_REMOVE;
+                });
+                mainLoop.run();
+                if (!expired)
+                    GLib.source_remove(guard);
+                loop.detach();
+            }
+            assert(finished, 'the clients did not finish');
+            assertEqual(calls, 5);
+            service.unregister_object(registration);
+            service.close_sync(null);
+            for (const socket of sockets) {
+                if (loop.has_handler(socket.get_fd()))
+                    loop.remove_handler(socket.get_fd());
+                socket.close();
+            }
+            while (GLib.MainContext.default().iteration(false))
+                ;
+        } finally {
+            bus.force_exit();
+            bus.wait(null);
         }
-        assert(finished, 'the clients did not finish');
-        assertEqual(calls, 5);
-        service.unregister_object(registration);
-        service.close_sync(null);
-        for (const socket of sockets) {
-            if (loop.has_handler(socket.get_fd()))
-                loop.remove_handler(socket.get_fd());
-            socket.close();
-        }
-        while (GLib.MainContext.default().iteration(false))
-            ;
-        bus.down();
     });
 }
 

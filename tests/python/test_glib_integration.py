@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import threading
 import time
 
@@ -120,12 +121,20 @@ INTROSPECTION = '''
 
 @pytest.fixture(scope='module')
 def bus():
-    if shutil.which('dbus-daemon') is None:
+    """A private bus: ``dbus-daemon --session --nofork``, our child (not
+    Gio.TestDBus, whose watcher is a fork() without exec of this threaded
+    process)."""
+    daemon = shutil.which('dbus-daemon')
+    if daemon is None:
         pytest.skip('no dbus-daemon to run a private bus (Debian package dbus)')
-    test_bus = Gio.TestDBus.new(Gio.TestDBusFlags.NONE)
-    test_bus.up()
-    yield test_bus.get_bus_address()
-    test_bus.down()
+    proc = subprocess.Popen([daemon, '--session', '--nofork', '--print-address=1'],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.terminate()
+        proc.wait()
+        proc.stdout.close()
 
 
 def connect(address):

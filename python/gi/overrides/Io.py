@@ -15,8 +15,9 @@ What this override adds to the introspected classes:
 
 - Exceptions: PyGObject turns only a raised ``GLib.Error`` into the
   ``GError`` of a ``throws`` callback; anything else it prints and swallows.
-  So every Python callable given to the loop is wrapped: an exception calls
-  ``loop.handle_callback_exception(callback)`` inside the ``except`` block
+  So every Python callable given to the loop runs inside a wrapper (a
+  "shield", the one Python frame between C and the callable): an exception
+  calls ``loop.handle_callback_exception(callback)`` inside the ``except`` block
   (``sys.exc_info()`` holds it), whose default logs ``Exception in callback``
   with the traceback through :mod:`logging` and emits the
   ``callback-exception`` signal with a ``GLib.Error``.  ``KeyboardInterrupt``
@@ -27,8 +28,16 @@ What this override adds to the introspected classes:
   promptly although the loop sleeps in C; the Python handlers are wrapped for
   the duration so that an exception they raise outside a callback (Ctrl-C's
   ``KeyboardInterrupt``) stops the loop and comes out of ``start()``.
+
+- Speed: a GI closure costs far more to make than to call, so the hot paths
+  make none.  ``add_callback()`` appends to a deque of the loop's Python
+  state and sends, at most once per iteration, an ``Io.Async`` whose one
+  function runs the callbacks queued before it started; timeouts share one
+  function per loop that gets the callback as GI user data; a handler's
+  shield is made once, in ``add_handler()``.
 """
 
+import collections
 import datetime
 import functools
 import logging
@@ -59,6 +68,16 @@ app_log = logging.getLogger('ioloop')
 # Exceptions that are not callback failures: they end start().
 _EXIT_EXCEPTIONS = (KeyboardInterrupt, SystemExit)
 
+# The introspected methods, looked up once (the hot paths call them).
+_io_call_later = Io.Loop.call_later
+_io_add_timeout = Io.Loop.add_timeout
+_io_remove_timeout = Io.Loop.remove_timeout
+_io_add_handler = Io.Loop.add_handler
+_io_update_handler = Io.Loop.update_handler
+_io_remove_handler = Io.Loop.remove_handler
+_io_async_new = Io.Async.new
+_Events = Io.Events
+
 
 def exception_to_error(exc):
     """Return a ``GLib.Error`` describing the exception ``exc``."""
@@ -71,21 +90,164 @@ def exception_to_error(exc):
 __all__.append('exception_to_error')
 
 
+# ---- running Python callables for the loop -------------------------------
+#
+# The C loop calls Python through GI closures.  Every Python callable given
+# to the loop runs inside one of the "shield" functions below (one Python
+# frame between C and the callable): they catch everything the callable
+# raises, as Tornado's loop does, and hand it to _callback_failed().  They
+# hold the loop by a weak reference (the loop's C side holds them, and a
+# strong reference would be a cycle the garbage collector cannot see) and
+# only dereference it when something failed.
+#
+# Callbacks of add_callback() do not cross into C one by one: they go to a
+# deque of the loop's Python state, and the function of one Io.Async per
+# loop (the "drain"), sent at most once per iteration, runs the ones queued
+# before it started.
+
+
+def _callback_failed(loop, callback):
+    """Called in the ``except`` block of a shield: report what ``callback``
+    raised (``sys.exc_info()``) as Tornado's loop does."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, Exception):
+        if loop is None:
+            # The loop's Python wrapper is gone (the loop is being
+            # finalized): no handle_callback_exception to call, log like
+            # the default would.
+            app_log.error("Exception in callback %r", callback, exc_info=True)
+            return
+        try:
+            loop.handle_callback_exception(callback)
+        except BaseException:
+            loop._keep_exception()
+    elif isinstance(exc, _EXIT_EXCEPTIONS) and loop is not None:
+        loop._keep_exception()
+    else:
+        # Neither a failure nor ours to keep (GeneratorExit, or an exit
+        # exception with the loop gone): let it go, as Tornado did.
+        raise
+
+
+def _make_run_callback(loop_ref, callback):
+    """A function for a C IoCallback that runs ``callback()``."""
+    def run_callback():
+        try:
+            callback()
+        except BaseException:
+            _callback_failed(loop_ref(), callback)
+    run_callback.__wrapped__ = callback
+    return run_callback
+
+
+def _make_run_handler(loop_ref, handler, obj):
+    """A function for a C IoHandlerFunc that runs ``handler(obj, events)``."""
+    def run_handler(fd, events):
+        try:
+            # GI passes an Io.Events; handlers get a plain int, as in Tornado.
+            handler(obj, events.real)
+        except BaseException:
+            _callback_failed(loop_ref(), handler)
+    run_handler.__wrapped__ = handler
+    return run_handler
+
+
+def _make_run_timeout(loop_ref):
+    """The loop's one function for its timeouts: GI calls it with the
+    callback as user data, so adding a timeout makes no Python closure."""
+    def run_timeout(callback):
+        try:
+            callback()
+        except BaseException:
+            _callback_failed(loop_ref(), callback)
+    return run_timeout
+
+
+def _make_drain(state, loop_ref):
+    """The function of the loop's Io.Async that runs the callbacks of
+    add_callback()."""
+    queue = state.queue
+    popleft = queue.popleft
+
+    def drain_callbacks():
+        # The Io.Async is not pending any more (the loop cleared it before
+        # calling us).  Clear our flag before counting: a callback added
+        # from now on, by the callbacks below or by another thread, sends
+        # the Io.Async again, for the next iteration, and is not one of the
+        # callbacks run here (Tornado's rule: callbacks added while
+        # callbacks run wait for the next iteration).
+        state.scheduled = False
+        for _ in range(len(queue)):
+            try:
+                callback = popleft()
+            except IndexError:          # close() emptied the queue
+                return
+            try:
+                callback()
+            except BaseException:
+                try:
+                    _callback_failed(loop_ref(), callback)
+                except BaseException:
+                    # What PyGObject does with what a closure of its own
+                    # raises; and go on with the other callbacks.
+                    _print_exception()
+    return drain_callbacks
+
+
+def _print_exception():
+    """Print the exception being handled, as PyErr_Print() does."""
+    exc_type, exc, tb = sys.exc_info()
+    sys.last_type, sys.last_value, sys.last_traceback = exc_type, exc, tb
+    sys.excepthook(exc_type, exc, tb)
+
+
+def _drop_callback(callback):
+    """add_callback() on a closed loop: the callback is dropped."""
+
+
 class _LoopState(object):
-    """Python-side state of one loop (kept in the wrapper's __dict__)."""
+    """Python-side state of one loop (kept in the wrapper's __dict__).
 
-    __slots__ = ('fd_objects', 'pending', 'depth', 'wakeup_fd', 'periodics',
-                 '__weakref__')
+    It holds the loop by a weak reference only: the loop's C side holds the
+    state (through the closures of its Io.Async and timeouts), and the
+    garbage collector cannot see that cycle.
+    """
 
-    def __init__(self):
+    __slots__ = ('fd_objects', 'pending', 'wakeup_fd', 'periodics', 'loop_ref',
+                 'queue', 'append', 'scheduled', 'drain', 'run_timeout',
+                 'async_handle', 'wake', '__weakref__')
+
+    def __init__(self, loop):
         self.fd_objects = {}     # fileno -> object given to add_handler
         self.pending = None      # KeyboardInterrupt/SystemExit for start()
-        self.depth = 0           # > 0 while a Python callback runs
         self.wakeup_fd = -1      # signal wake-up socket watched by the loop
         self.periodics = set()   # running ioloop.PeriodicCallback objects
+        self.loop_ref = weakref.ref(loop)
+        self.run_timeout = _make_run_timeout(self.loop_ref)
+        # add_callback(): a deque, and one Io.Async whose function drains
+        # it.  io_async_send() is safe from any thread and from signal
+        # handlers, wakes a sleeping loop, and coalesces: at most one drain
+        # per iteration, and no GI closure made per callback.
+        self.queue = collections.deque()
+        self.append = self.queue.append
+        self.scheduled = False   # the Io.Async was sent, the drain not begun
+        self.drain = _make_drain(self, self.loop_ref)
+        self.async_handle = _io_async_new(loop, self.drain)
+        self.wake = self.async_handle.send
+        if self.async_handle.is_closed():
+            # A closed (or broken) loop, which drops callbacks.
+            self.close()
+
+    def close(self):
+        # Callbacks added from now on are dropped (and released) at once.
+        self.append = _drop_callback
+        self.scheduled = True
+        self.queue.clear()
 
 
-_state_lock = threading.Lock()
+# Reentrant: a Python signal handler may call add_callback() while the main
+# thread makes the state.
+_state_lock = threading.RLock()
 
 
 def _loop_state(loop):
@@ -94,18 +256,40 @@ def _loop_state(loop):
         with _state_lock:
             state = loop.__dict__.get('_io_state')
             if state is None:
-                state = _LoopState()
-                # setattr, not __dict__: it makes PyGObject keep this wrapper
-                # (and so the state) alive as long as the GObject lives.
-                loop._io_state = state
+                new = _LoopState(loop)
+                # A signal handler may have made one meanwhile: keep that.
+                state = loop.__dict__.get('_io_state')
+                if state is None:
+                    # setattr, not __dict__: it makes PyGObject keep this
+                    # wrapper (and so the state) alive as long as the
+                    # GObject lives.
+                    loop._io_state = state = new
+                else:
+                    new.async_handle.close()
     return state
 
 
 def _split_fd(fd):
     """Return (fileno, object) for an int or an object with fileno()."""
+    if type(fd) is int:
+        return fd, fd
     if isinstance(fd, numbers.Integral):
         return int(fd), int(fd)
     return fd.fileno(), fd
+
+
+def _events(events):
+    """``events`` (an int) as Io.Events."""
+    try:
+        return _events_cache[events]
+    except (KeyError, TypeError):
+        return _Events(int(events))
+
+
+_events_cache = {}
+for _ev in range(0x20):
+    _events_cache[_ev] = _Events(_ev)
+del _ev
 
 
 # ---- signals -------------------------------------------------------------
@@ -196,9 +380,9 @@ class _SignalWakeup(object):
     def guard(self, handler):
         def guarded_signal_handler(signum, frame):
             loop = self.target()
-            if loop is None or _loop_state(loop).depth > 0:
+            if loop is None or _inside_shield(frame):
                 # Inside a callback: raise there, as the handler would
-                # without us (the callback's wrapper sorts it out).
+                # without us (the callback's shield sorts it out).
                 return handler(signum, frame)
             try:
                 handler(signum, frame)
@@ -223,6 +407,21 @@ class _SignalWakeup(object):
 _signal_wakeup = _SignalWakeup()
 
 
+def _inside_shield(frame):
+    """True if ``frame`` (where a Python signal handler interrupted the main
+    thread) runs below a shield, whose ``try`` catches what the handler
+    raises; False if it is a shield itself (it may not be inside its
+    ``try`` yet) or runs outside any callback of a loop.
+
+    Only signals pay for this: the shields keep no count of their own."""
+    f = frame
+    while f is not None:
+        if f.f_code in _SHIELD_CODES:
+            return f is not frame
+        f = f.f_back
+    return False
+
+
 def _on_main_thread():
     return threading.current_thread() is threading.main_thread()
 
@@ -239,21 +438,12 @@ class Loop(Io.Loop):
 
     # -- running callbacks --
 
-    def _run_callback(self, callback, args):
+    def _run_callback(self, callback, args=()):
         """Call ``callback(*args)`` as Tornado's loop calls its callbacks."""
-        state = _loop_state(self)
-        state.depth += 1
         try:
             callback(*args)
-        except _EXIT_EXCEPTIONS:
-            self._keep_exception()
-        except Exception:
-            try:
-                self.handle_callback_exception(callback)
-            except BaseException:
-                self._keep_exception()
-        finally:
-            state.depth -= 1
+        except BaseException:
+            _callback_failed(self, callback)
 
     def _keep_exception(self):
         """Stop the loop; start() raises the current exception after it."""
@@ -263,41 +453,22 @@ class Loop(Io.Loop):
         self.stop()
 
     def _raise_pending(self):
-        state = _loop_state(self)
+        state = self.__dict__.get('_io_state')
+        if state is None or state.pending is None:
+            return
         exc, state.pending = state.pending, None
-        if exc is not None:
-            try:
-                raise exc
-            finally:
-                exc = None
+        try:
+            raise exc
+        finally:
+            exc = None
 
     def _wrap_callback(self, callback):
         """A function for a C IoCallback that runs ``callback()``."""
-        _loop_state(self)
-        loop_ref = weakref.ref(self)
-
-        def run_callback():
-            loop = loop_ref()
-            if loop is not None:
-                loop._run_callback(callback, ())
-            else:
-                _run_orphan(callback, ())
-        run_callback.__wrapped__ = callback
-        return run_callback
+        return _make_run_callback(_loop_state(self).loop_ref, callback)
 
     def _wrap_handler(self, handler, obj):
         """A function for a C IoHandlerFunc that runs ``handler(obj, events)``."""
-        _loop_state(self)
-        loop_ref = weakref.ref(self)
-
-        def run_handler(fd, events):
-            loop = loop_ref()
-            if loop is not None:
-                loop._run_callback(handler, (obj, int(events)))
-            else:
-                _run_orphan(handler, (obj, int(events)))
-        run_handler.__wrapped__ = handler
-        return run_handler
+        return _make_run_handler(_loop_state(self).loop_ref, handler, obj)
 
     def handle_callback_exception(self, callback):
         """Called when a callback run by the loop raises an exception.
@@ -391,6 +562,7 @@ class Loop(Io.Loop):
                     pass
                 objects.append(obj)
         state.fd_objects.clear()
+        state.close()
         for periodic in list(state.periodics):
             periodic.stop()
         Io.Loop.close(self, bool(all_fds))
@@ -403,6 +575,8 @@ class Loop(Io.Loop):
     # -- handlers --
 
     def _fileno(self, fd):
+        if type(fd) is int:
+            return fd
         if isinstance(fd, numbers.Integral):
             return int(fd)
         objects = _loop_state(self).fd_objects
@@ -425,21 +599,24 @@ class Loop(Io.Loop):
         handler gets back what was given here.  ERROR is always reported.
         """
         fileno, obj = _split_fd(fd)
-        Io.Loop.add_handler(self, fileno, Io.Events(int(events)),
-                            self._wrap_handler(handler, obj))
+        state = _loop_state(self)
+        _io_add_handler(self, fileno, _events(events),
+                        _make_run_handler(state.loop_ref, handler, obj))
         if obj is not fileno:
-            _loop_state(self).fd_objects[fileno] = obj
+            state.fd_objects[fileno] = obj
 
     def update_handler(self, fd, events):
         """Change the events the handler of ``fd`` listens to."""
-        Io.Loop.update_handler(self, self._fileno(fd), Io.Events(int(events)))
+        _io_update_handler(self, self._fileno(fd), _events(events))
 
     def remove_handler(self, fd):
         """Stop listening to ``fd``; an fd without handler is ignored."""
         fileno = self._fileno(fd)
-        _loop_state(self).fd_objects.pop(fileno, None)
+        state = self.__dict__.get('_io_state')
+        if state is not None and state.fd_objects:
+            state.fd_objects.pop(fileno, None)
         try:
-            Io.Loop.remove_handler(self, fileno)
+            _io_remove_handler(self, fileno)
         except GLib.Error:
             app_log.debug("Error deleting fd %r from IOLoop", fd, exc_info=True)
 
@@ -449,7 +626,25 @@ class Loop(Io.Loop):
         """Call ``callback`` on the next iteration; safe from any thread."""
         if args or kwargs:
             callback = functools.partial(callback, *args, **kwargs)
-        Io.Loop.add_callback(self, self._wrap_callback(callback))
+        try:
+            state = self._io_state
+        except AttributeError:
+            state = _loop_state(self)
+        state.append(callback)
+        if not state.scheduled:
+            # Thread-safe without a lock: the append above comes before the
+            # test, and the drain clears the flag before it counts the
+            # queue, so a callback is either counted by a drain that has
+            # begun or followed by a send.  Two threads sending at once is
+            # harmless (an Io.Async coalesces sends).
+            state.scheduled = True
+            try:
+                state.wake()
+            except BaseException:
+                # A signal handler raised: whether the Io.Async was sent or
+                # not, a second send is harmless, none would strand the queue.
+                state.scheduled = False
+                raise
 
     add_callback_from_signal = add_callback
 
@@ -459,19 +654,25 @@ class Loop(Io.Loop):
         remove_timeout()."""
         if args or kwargs:
             callback = functools.partial(callback, *args, **kwargs)
+        try:
+            run = self._io_state.run_timeout
+        except AttributeError:
+            run = _loop_state(self).run_timeout
         if isinstance(deadline, datetime.timedelta):
-            return Io.Loop.call_later(self, deadline.total_seconds(),
-                                      self._wrap_callback(callback))
+            return _io_call_later(self, deadline.total_seconds(), run, callback)
         if isinstance(deadline, numbers.Real):
-            return Io.Loop.add_timeout(self, float(deadline),
-                                       self._wrap_callback(callback))
+            return _io_add_timeout(self, float(deadline), run, callback)
         raise TypeError("Unsupported deadline %r" % (deadline,))
 
     def call_later(self, delay, callback, *args, **kwargs):
         """Call ``callback`` after ``delay`` seconds; returns a handle."""
         if args or kwargs:
             callback = functools.partial(callback, *args, **kwargs)
-        return Io.Loop.call_later(self, float(delay), self._wrap_callback(callback))
+        try:
+            run = self._io_state.run_timeout
+        except AttributeError:
+            run = _loop_state(self).run_timeout
+        return _io_call_later(self, float(delay), run, callback)
 
     def call_at(self, when, callback, *args, **kwargs):
         """Call ``callback`` at the Unix time ``when``; returns a handle."""
@@ -480,7 +681,7 @@ class Loop(Io.Loop):
     def remove_timeout(self, timeout):
         """Cancel a pending timeout (harmless if it already ran)."""
         if timeout is not None:
-            Io.Loop.remove_timeout(self, timeout)
+            _io_remove_timeout(self, timeout)
 
     # -- blocking watchdog --
 
@@ -509,15 +710,6 @@ class Loop(Io.Loop):
         app_log.warning("IOLoop blocked for %f seconds in\n%s",
                         self.get_blocking_alarm(),
                         ''.join(traceback.format_stack(frame)))
-
-
-def _run_orphan(callback, args):
-    # The loop's Python wrapper is gone (the loop is being finalized): no
-    # handle_callback_exception to call, log like the default would.
-    try:
-        callback(*args)
-    except Exception:
-        app_log.error("Exception in callback %r", callback, exc_info=True)
 
 
 Loop = override(Loop)
@@ -560,3 +752,22 @@ class Async(Io.Async):
 
 Async = override(Async)
 __all__.append('Async')
+
+
+# The functions between C and the Python callables (see _inside_shield()).
+def _nested_code(factory, name):
+    for const in factory.__code__.co_consts:
+        if getattr(const, 'co_name', None) == name:
+            return const
+    raise AssertionError('no %s in %s' % (name, factory.__name__))
+
+
+_SHIELD_CODES = frozenset([
+    _callback_failed.__code__,
+    _nested_code(_make_run_callback, 'run_callback'),
+    _nested_code(_make_run_handler, 'run_handler'),
+    _nested_code(_make_run_timeout, 'run_timeout'),
+    _nested_code(_make_drain, 'drain_callbacks'),
+    Loop._run_callback.__code__,
+    Loop._keep_exception.__code__,
+])
