@@ -457,11 +457,11 @@ int
 main (void)
 {
   EchoParams params;
-  char *title, *pstr;
+  char *title, *pstr, *client;
 
   bench_init ("bench-echo", "TCP echo on loopback");
   signal (SIGPIPE, SIG_IGN);
-  params.client = find_client ();
+  params.client = client = find_client ();
   params.connections = 100;
   params.msg_bytes = 32;
   params.warmup = bench_quick () ? 0.05 : 0.3;
@@ -470,6 +470,7 @@ main (void)
     {
       fprintf (stderr, "bench-echo: load client %s not found (set BENCH_ECHO_CLIENT)\n",
                params.client);
+      g_free (client);
       return 1;
     }
   title = g_strdup_printf ("1 load client process, %d connections, %d-byte messages, "
@@ -494,5 +495,6 @@ main (void)
   bench_run_case (&c, peers, G_N_ELEMENTS (peers), &params);
   g_free (title);
   g_free (pstr);
+  g_free (client);
   return bench_exit_status ();
 }

@@ -279,7 +279,12 @@ _io_async_detach_all (IoLoop *loop)
 
   while (i-- > 0)
     {
-      IoAsync *async = g_ptr_array_index (priv->asyncs, i);
+      IoAsync *async;
+
+      /* A notify may have closed other handles meanwhile. */
+      if (i >= priv->asyncs->len)
+        continue;
+      async = g_ptr_array_index (priv->asyncs, i);
 
       if (async != NULL)
         detach (async, priv);

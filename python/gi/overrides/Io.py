@@ -20,7 +20,8 @@ What this override adds to the introspected classes:
   calls ``loop.handle_callback_exception(callback)`` inside the ``except`` block
   (``sys.exc_info()`` holds it), whose default logs ``Exception in callback``
   with the traceback through :mod:`logging` and emits the
-  ``callback-exception`` signal with a ``GLib.Error``.  ``KeyboardInterrupt``
+  ``callback-exception`` signal with a ``GLib.Error`` (handlers of
+  ``add_signal_handler()`` and ``add_child_watch()`` included).  ``KeyboardInterrupt``
   and ``SystemExit`` stop the loop and are raised again by ``start()``.
 
 - Signals: while ``start()`` runs on the main thread, ``signal.set_wakeup_fd``
@@ -75,6 +76,8 @@ _io_remove_timeout = Io.Loop.remove_timeout
 _io_add_handler = Io.Loop.add_handler
 _io_update_handler = Io.Loop.update_handler
 _io_remove_handler = Io.Loop.remove_handler
+_io_add_signal_handler = Io.Loop.add_signal_handler
+_io_add_child_watch = Io.Loop.add_child_watch
 _io_async_new = Io.Async.new
 _Events = Io.Events
 
@@ -150,6 +153,29 @@ def _make_run_handler(loop_ref, handler, obj):
             _callback_failed(loop_ref(), handler)
     run_handler.__wrapped__ = handler
     return run_handler
+
+
+def _make_run_signal(loop_ref, func, user_data):
+    """A function for a C IoSignalFunc that runs ``func(signum, *user_data)``."""
+    def run_signal(signum):
+        try:
+            func(signum, *user_data)
+        except BaseException:
+            _callback_failed(loop_ref(), func)
+    run_signal.__wrapped__ = func
+    return run_signal
+
+
+def _make_run_child(loop_ref, func, user_data):
+    """A function for a C IoChildFunc that runs
+    ``func(pid, wait_status, *user_data)``."""
+    def run_child(pid, wait_status):
+        try:
+            func(pid, wait_status, *user_data)
+        except BaseException:
+            _callback_failed(loop_ref(), func)
+    run_child.__wrapped__ = func
+    return run_child
 
 
 def _make_run_timeout(loop_ref):
@@ -683,6 +709,29 @@ class Loop(Io.Loop):
         if timeout is not None:
             _io_remove_timeout(self, timeout)
 
+    # -- Unix signals and child processes --
+
+    def add_signal_handler(self, signum, func, *user_data):
+        """Call ``func(signum, *user_data)`` on the loop's thread whenever
+        ``signum`` arrives; returns an id for remove_signal_handler()."""
+        try:
+            loop_ref = self._io_state.loop_ref
+        except AttributeError:
+            loop_ref = _loop_state(self).loop_ref
+        return _io_add_signal_handler(self, signum,
+                                      _make_run_signal(loop_ref, func, user_data))
+
+    def add_child_watch(self, pid, func, *user_data):
+        """Call ``func(pid, wait_status, *user_data)`` once, on the loop's
+        thread, when the child ``pid`` has exited; returns an id for
+        remove_child_watch()."""
+        try:
+            loop_ref = self._io_state.loop_ref
+        except AttributeError:
+            loop_ref = _loop_state(self).loop_ref
+        return _io_add_child_watch(self, pid,
+                                   _make_run_child(loop_ref, func, user_data))
+
     # -- blocking watchdog --
 
     def set_blocking_signal_threshold(self, seconds, action):
@@ -767,6 +816,8 @@ _SHIELD_CODES = frozenset([
     _nested_code(_make_run_callback, 'run_callback'),
     _nested_code(_make_run_handler, 'run_handler'),
     _nested_code(_make_run_timeout, 'run_timeout'),
+    _nested_code(_make_run_signal, 'run_signal'),
+    _nested_code(_make_run_child, 'run_child'),
     _nested_code(_make_drain, 'drain_callbacks'),
     Loop._run_callback.__code__,
     Loop._keep_exception.__code__,
