@@ -272,6 +272,13 @@ guint          _io_loop_add_fd_observer    (IoLoop            *loop,
 void           _io_loop_remove_fd_observer (IoLoop            *loop,
                                             guint              id);
 
+typedef struct
+{
+  guint             id;
+  IoLoopFdObserver  func;
+  gpointer          data;
+} IoLoopFdObserverEntry;
+
 /* The checks every entry point makes: FALSE with IO_LOOP_ERROR_CLOSED,
  * IO_LOOP_ERROR_FORKED (a child before io_loop_reinit_after_fork()) or the
  * loop's construction error. */
@@ -300,6 +307,38 @@ void           _io_loop_update_internal_handler (IoLoop         *loop,
                                                  IoEvents        events);
 void           _io_loop_remove_internal_handler (IoLoop         *loop,
                                                  int             fd);
+
+/* Shared between the core files: io-handler.c */
+void           _io_loop_queue_change    (IoLoopPrivate  *priv,
+                                         int             fd);
+void           _io_loop_flush_changes   (IoLoopPrivate  *priv);
+gboolean       _io_loop_attach_handler  (IoLoopPrivate  *priv,
+                                         int             fd,
+                                         IoEvents        events,
+                                         IoHandlerFunc   func,
+                                         gpointer        user_data,
+                                         GDestroyNotify  notify,
+                                         gboolean        internal,
+                                         GError        **error);
+void           _io_loop_detach_handler  (IoLoopPrivate  *priv,
+                                         int             fd);
+void           _io_loop_free_handler    (IoLoopPrivate  *priv,
+                                         int             fd,
+                                         IoHandler      *handler);
+void           _io_loop_forget_kernel_registrations (IoLoopPrivate *priv);
+
+/* io-timeout.c */
+void           _io_loop_run_timeouts    (IoLoop         *loop,
+                                         IoLoopPrivate  *priv);
+void           _io_loop_cancel_timeouts (IoLoopPrivate  *priv);
+
+/* io-watchdog.c */
+void           _io_loop_arm_alarm       (IoLoopPrivate  *priv);
+void           _io_loop_disarm_alarm    (IoLoopPrivate  *priv);
+
+/* io-loop.c */
+void           _io_loop_report_and_free (IoLoop         *loop,
+                                         GError         *error);
 
 /* For tests and benchmarks. */
 int            _io_loop_get_wakeup_fd   (IoLoop *loop);

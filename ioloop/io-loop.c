@@ -74,8 +74,6 @@ G_DEFINE_TYPE_WITH_CODE (IoLoop, io_loop, G_TYPE_OBJECT,
 
 G_DEFINE_QUARK (io-loop-error-quark, io_loop_error)
 
-#define ALL_EVENTS (IO_EVENTS_READ | IO_EVENTS_WRITE | IO_EVENTS_ERROR)
-
 IoLoopPrivate *
 _io_loop_get_private (IoLoop *loop)
 {
@@ -114,8 +112,8 @@ io_loop_report_exception (IoLoop       *loop,
 }
 
 /* Reports and frees an error a callback left. */
-static void
-report_and_free (IoLoop *loop,
+void
+_io_loop_report_and_free (IoLoop *loop,
                  GError *error)
 {
   g_object_ref (loop);
@@ -167,451 +165,6 @@ _io_loop_begin_external_wait (IoLoop *loop)
   __atomic_thread_fence (__ATOMIC_SEQ_CST);
   return !(_io_wakeup_has_callbacks (&priv->wakeup) ||
            g_atomic_int_get (&priv->async_pending));
-}
-
-/* ---- fd observers ------------------------------------------------------ */
-
-typedef struct
-{
-  guint             id;
-  IoLoopFdObserver  func;
-  gpointer          data;
-} IoLoopFdObserverEntry;
-
-static void
-notify_fd_observers (IoLoopPrivate *priv,
-                     int            fd,
-                     gboolean       registered,
-                     guint32        events)
-{
-  guint i;
-
-  if (G_LIKELY (priv->fd_observers->len == 0))
-    return;
-  for (i = 0; i < priv->fd_observers->len; i++)
-    {
-      IoLoopFdObserverEntry *entry = &g_array_index (priv->fd_observers,
-                                                     IoLoopFdObserverEntry, i);
-
-      entry->func (entry->data, fd, registered ? events | IO_EVENTS_ERROR : 0);
-    }
-}
-
-guint
-_io_loop_add_fd_observer (IoLoop           *loop,
-                          IoLoopFdObserver  func,
-                          gpointer          data)
-{
-  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  IoLoopFdObserverEntry entry = { ++priv->next_hook_id, func, data };
-  int fd;
-
-  for (fd = 0; fd < priv->n_fds; fd++)
-    if (priv->fds[fd].kernel_registered)
-      func (data, fd, priv->fds[fd].kernel_events | IO_EVENTS_ERROR);
-  g_array_append_val (priv->fd_observers, entry);
-  return entry.id;
-}
-
-void
-_io_loop_remove_fd_observer (IoLoop *loop,
-                             guint   id)
-{
-  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  guint i;
-
-  for (i = 0; i < priv->fd_observers->len; i++)
-    if (g_array_index (priv->fd_observers, IoLoopFdObserverEntry, i).id == id)
-      {
-        g_array_remove_index (priv->fd_observers, i);
-        return;
-      }
-}
-
-/* Tells the observers that the backend watches nothing any more. */
-static void
-forget_kernel_registrations (IoLoopPrivate *priv)
-{
-  int fd;
-
-  for (fd = 0; fd < priv->n_fds; fd++)
-    if (priv->fds[fd].kernel_registered)
-      {
-        priv->fds[fd].kernel_registered = FALSE;
-        priv->fds[fd].kernel_events = 0;
-        notify_fd_observers (priv, fd, FALSE, 0);
-      }
-}
-
-/* ---- the handler table and change list -------------------------------- */
-
-static void
-ensure_fd_slot (IoLoopPrivate *priv,
-                int            fd)
-{
-  int n;
-
-  if (G_LIKELY (fd < priv->n_fds))
-    return;
-
-  n = MAX (64, priv->n_fds);
-  while (n <= fd)
-    n *= 2;
-  priv->fds = g_renew (IoFdSlot, priv->fds, n);
-  memset (priv->fds + priv->n_fds, 0, (n - priv->n_fds) * sizeof (IoFdSlot));
-  priv->n_fds = n;
-}
-
-/* Interest changes wait here until the next poll, so that a handler that
- * is removed and added again, or updated several times, costs at most one
- * call into the kernel. */
-static void
-queue_change (IoLoopPrivate *priv,
-              int            fd)
-{
-  IoFdSlot *slot = &priv->fds[fd];
-
-  if (slot->dirty)
-    return;
-  slot->dirty = TRUE;
-  if (priv->n_changes == priv->changes_size)
-    {
-      priv->changes_size = MAX (64, priv->changes_size * 2);
-      priv->changes = g_renew (int, priv->changes, priv->changes_size);
-    }
-  priv->changes[priv->n_changes++] = fd;
-}
-
-static void
-flush_changes (IoLoopPrivate *priv)
-{
-  guint i;
-
-  for (i = 0; i < priv->n_changes; i++)
-    {
-      int fd = priv->changes[i];
-      IoFdSlot *slot = &priv->fds[fd];
-      IoHandler *handler = slot->handler;
-      gboolean want = handler != NULL;
-      guint32 events = want ? handler->events & ~IO_EVENTS_ERROR : 0;
-      GError *error = NULL;
-
-      slot->dirty = FALSE;
-      if (want == slot->kernel_registered && events == slot->kernel_events &&
-          !slot->reset)
-        continue;
-
-      if (priv->backend_class->apply (priv->backend, fd,
-                                      slot->kernel_registered,
-                                      slot->kernel_events, want, events,
-                                      slot->reset, &error))
-        {
-          slot->kernel_registered = want;
-          slot->kernel_events = events;
-          notify_fd_observers (priv, fd, want, events);
-        }
-      else
-        {
-          gboolean was_registered = slot->kernel_registered;
-
-          /* The handler hears of it as an error condition, as it would
-           * from poll() for a closed fd. */
-          slot->kernel_registered = FALSE;
-          slot->kernel_events = 0;
-          if (want)
-            g_array_append_val (priv->failed_fds, fd);
-          g_clear_error (&error);
-          if (was_registered)
-            notify_fd_observers (priv, fd, FALSE, 0);
-        }
-      slot->reset = FALSE;
-    }
-  priv->n_changes = 0;
-}
-
-/* Runs the notify; the memory is kept in the fd's slot for the next
- * handler, so that removing and re-adding a watcher allocates nothing. */
-static void
-handler_free (IoLoopPrivate *priv,
-              int            fd,
-              IoHandler     *handler)
-{
-  if (handler->notify != NULL)
-    handler->notify (handler->user_data);
-  if (priv->fds[fd].spare == NULL)
-    priv->fds[fd].spare = handler;
-  else
-    g_free (handler);
-}
-
-/* Detaches the handler of @fd; it is freed (and its notify run) now, or
- * after its callback returns if it is running. */
-static void
-detach_handler (IoLoopPrivate *priv,
-                int            fd)
-{
-  IoHandler *handler = priv->fds[fd].handler;
-
-  priv->fds[fd].handler = NULL;
-  if (!handler->internal)
-    priv->n_handlers--;
-  queue_change (priv, fd);
-
-  if (handler->dispatching)
-    handler->removed = TRUE;
-  else
-    handler_free (priv, fd, handler);
-}
-
-static gboolean
-attach_handler (IoLoopPrivate  *priv,
-                int             fd,
-                IoEvents        events,
-                IoHandlerFunc   func,
-                gpointer        user_data,
-                GDestroyNotify  notify,
-                gboolean        internal,
-                GError        **error)
-{
-  IoFdSlot *slot;
-  IoHandler *handler;
-
-  ensure_fd_slot (priv, fd);
-  slot = &priv->fds[fd];
-  if (slot->handler != NULL)
-    {
-      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_EXISTS,
-                   _("File descriptor %d already has a handler"), fd);
-      return FALSE;
-    }
-
-  if (!slot->kernel_registered)
-    {
-      /* A first registration asks the backend now, so that a bad fd is
-       * refused here rather than found out at the next poll. */
-      if (!priv->backend_class->apply_checks_fd && fcntl (fd, F_GETFD) < 0)
-        {
-          _io_backend_set_errno_error (error, errno, "fcntl", fd);
-          return FALSE;
-        }
-      if (priv->backend_class->check_fd != NULL &&
-          !priv->backend_class->check_fd (priv->backend, fd, error))
-        return FALSE;
-      if (!priv->backend_class->apply (priv->backend, fd, FALSE, 0, TRUE,
-                                       events & ~IO_EVENTS_ERROR, FALSE, error))
-        return FALSE;
-      slot->kernel_registered = TRUE;
-      slot->kernel_events = events & ~IO_EVENTS_ERROR;
-      notify_fd_observers (priv, fd, TRUE, slot->kernel_events);
-    }
-  else
-    {
-      /* Still registered from a handler removed since the last poll: the
-       * fd may be a new file by now, so register it again then. */
-      slot->reset = TRUE;
-      queue_change (priv, fd);
-    }
-
-  handler = slot->spare != NULL ? g_steal_pointer (&slot->spare) : g_new (IoHandler, 1);
-  handler->func = func;
-  handler->user_data = user_data;
-  handler->notify = notify;
-  handler->events = events;
-  handler->poll_gen = priv->poll_gen;
-  handler->dispatching = FALSE;
-  handler->removed = FALSE;
-  handler->internal = internal;
-  slot->handler = handler;
-  if (!internal)
-    priv->n_handlers++;
-  return TRUE;
-}
-
-static gboolean
-check_fd_arg (int       fd,
-              IoEvents  events,
-              GError  **error)
-{
-  if (fd < 0)
-    {
-      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_INVALID_ARGUMENT,
-                   _("Invalid file descriptor %d"), fd);
-      return FALSE;
-    }
-  if ((events & ~ALL_EVENTS) != 0)
-    {
-      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_INVALID_ARGUMENT,
-                   _("Invalid events 0x%x for file descriptor %d"),
-                   (guint) events, fd);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static IoHandler *
-lookup_user_handler (IoLoopPrivate  *priv,
-                     int             fd,
-                     GError        **error)
-{
-  IoHandler *handler = NULL;
-
-  if (fd >= 0 && fd < priv->n_fds)
-    handler = priv->fds[fd].handler;
-  if (handler == NULL || handler->internal)
-    {
-      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_NOT_FOUND,
-                   _("File descriptor %d has no handler"), fd);
-      return NULL;
-    }
-  return handler;
-}
-
-/**
- * io_loop_add_handler:
- * @loop: an #IoLoop
- * @fd: the file descriptor to watch
- * @events: the conditions to watch for; %IO_EVENTS_ERROR is always watched
- * @func: (scope notified) (closure user_data) (destroy notify): the handler
- * @user_data: data for @func
- * @notify: (nullable): called with @user_data once the handler is removed
- * @error: return location for a #GError
- *
- * Calls @func on every iteration in which @fd is ready for one of @events
- * (level-triggered: a readable fd whose handler does not read it is
- * reported again). The handler stays until io_loop_remove_handler() or
- * io_loop_close().
- *
- * Fails with %IO_LOOP_ERROR_INVALID_ARGUMENT for a negative @fd,
- * %IO_LOOP_ERROR_BAD_FD if @fd is not open, %IO_LOOP_ERROR_EXISTS if @fd
- * already has a handler, %IO_LOOP_ERROR_UNSUPPORTED_FD if the backend cannot
- * watch it, and %IO_LOOP_ERROR_CLOSED on a closed loop. On failure nothing
- * is kept and @notify is not called. A %NULL @func is a programmer error.
- *
- * Returns: %TRUE if the handler was added
- *
- * Since: 1.0
- */
-gboolean
-io_loop_add_handler (IoLoop         *loop,
-                     int             fd,
-                     IoEvents        events,
-                     IoHandlerFunc   func,
-                     gpointer        user_data,
-                     GDestroyNotify  notify,
-                     GError        **error)
-{
-  IoLoopPrivate *priv;
-
-  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
-  g_return_val_if_fail (func != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  priv = io_loop_get_instance_private (loop);
-  if (!check_usable (loop, priv, error) || !check_fd_arg (fd, events, error))
-    return FALSE;
-
-  return attach_handler (priv, fd, events, func, user_data, notify, FALSE, error);
-}
-
-/**
- * io_loop_update_handler:
- * @loop: an #IoLoop
- * @fd: a file descriptor with a handler
- * @events: the conditions to watch for from now on
- * @error: return location for a #GError
- *
- * Changes the events the handler of @fd is called for. Events of the
- * current iteration that the handler no longer asks for are not delivered.
- *
- * Fails with %IO_LOOP_ERROR_NOT_FOUND if @fd has no handler.
- *
- * Returns: %TRUE on success
- *
- * Since: 1.0
- */
-gboolean
-io_loop_update_handler (IoLoop    *loop,
-                        int        fd,
-                        IoEvents   events,
-                        GError   **error)
-{
-  IoLoopPrivate *priv;
-  IoHandler *handler;
-
-  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  priv = io_loop_get_instance_private (loop);
-  if (!check_usable (loop, priv, error) || !check_fd_arg (fd, events, error))
-    return FALSE;
-  handler = lookup_user_handler (priv, fd, error);
-  if (handler == NULL)
-    return FALSE;
-
-  if (handler->events != (guint32) events)
-    {
-      handler->events = events;
-      queue_change (priv, fd);
-    }
-  return TRUE;
-}
-
-/**
- * io_loop_remove_handler:
- * @loop: an #IoLoop
- * @fd: a file descriptor with a handler
- * @error: return location for a #GError
- *
- * Stops watching @fd. The handler is never called again, not even for
- * events of the current iteration, and its notify runs now (or, if the
- * handler is running, as soon as it returns). @fd is not closed.
- *
- * Fails with %IO_LOOP_ERROR_NOT_FOUND if @fd has no handler.
- *
- * Returns: %TRUE if a handler was removed
- *
- * Since: 1.0
- */
-gboolean
-io_loop_remove_handler (IoLoop  *loop,
-                        int      fd,
-                        GError **error)
-{
-  IoLoopPrivate *priv;
-
-  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  priv = io_loop_get_instance_private (loop);
-  if (g_atomic_int_get (&priv->closed) || priv->init_error != NULL)
-    return check_usable (loop, priv, error);
-  if (lookup_user_handler (priv, fd, error) == NULL)
-    return FALSE;
-
-  detach_handler (priv, fd);
-  return TRUE;
-}
-
-/**
- * io_loop_has_handler:
- * @loop: an #IoLoop
- * @fd: a file descriptor
- *
- * Returns: %TRUE if @fd has a handler in @loop
- *
- * Since: 1.0
- */
-gboolean
-io_loop_has_handler (IoLoop *loop,
-                     int     fd)
-{
-  IoLoopPrivate *priv;
-
-  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
-
-  priv = io_loop_get_instance_private (loop);
-  return fd >= 0 && fd < priv->n_fds && priv->fds[fd].handler != NULL &&
-         !priv->fds[fd].handler->internal;
 }
 
 /* ---- hooks and internal handlers --------------------------------------- */
@@ -680,47 +233,6 @@ run_check_hooks (IoLoopPrivate *priv)
     }
 }
 
-gboolean
-_io_loop_add_internal_handler (IoLoop         *loop,
-                               int             fd,
-                               IoEvents        events,
-                               IoHandlerFunc   func,
-                               gpointer        user_data,
-                               GError        **error)
-{
-  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-
-  if (!check_usable (loop, priv, error) || !check_fd_arg (fd, events, error))
-    return FALSE;
-  return attach_handler (priv, fd, events, func, user_data, NULL, TRUE, error);
-}
-
-void
-_io_loop_update_internal_handler (IoLoop   *loop,
-                                  int       fd,
-                                  IoEvents  events)
-{
-  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  IoHandler *handler = fd >= 0 && fd < priv->n_fds ? priv->fds[fd].handler : NULL;
-
-  if (handler != NULL && handler->internal && handler->events != (guint32) events)
-    {
-      handler->events = events;
-      queue_change (priv, fd);
-    }
-}
-
-void
-_io_loop_remove_internal_handler (IoLoop *loop,
-                                  int     fd)
-{
-  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  IoHandler *handler = fd >= 0 && fd < priv->n_fds ? priv->fds[fd].handler : NULL;
-
-  if (handler != NULL && handler->internal)
-    detach_handler (priv, fd);
-}
-
 /* ---- the wake-up fd --------------------------------------------------- */
 
 static gboolean wakeup_register (IoLoop *loop, GError **error);
@@ -734,7 +246,7 @@ wakeup_repair (IoLoop *loop)
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
   GError *error = NULL;
 
-  detach_handler (priv, priv->wakeup.read_fd);
+  _io_loop_detach_handler (priv, priv->wakeup.read_fd);
   if (!_io_wakeup_reopen (&priv->wakeup, &error) ||
       !wakeup_register (loop, &error))
     {
@@ -762,7 +274,7 @@ wakeup_register (IoLoop  *loop,
 {
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
 
-  return attach_handler (priv, priv->wakeup.read_fd, IO_EVENTS_READ,
+  return _io_loop_attach_handler (priv, priv->wakeup.read_fd, IO_EVENTS_READ,
                          wakeup_ready, loop, NULL, TRUE, error);
 }
 
@@ -844,299 +356,11 @@ run_callbacks (IoLoop        *loop,
       if (item.notify != NULL)
         item.notify (item.user_data);
       if (G_UNLIKELY (error != NULL))
-        report_and_free (loop, error);
+        _io_loop_report_and_free (loop, error);
     }
   batch->len = 0;
   if (batch->size > CALLBACK_QUEUE_KEEP)
     _io_callback_queue_clear (batch);
-}
-
-/* ---- timeouts --------------------------------------------------------- */
-
-/**
- * io_loop_time:
- * @loop: an #IoLoop
- *
- * The loop's idea of the current time, in seconds since the Unix epoch, as
- * Python's `time.time()` returns it: what io_loop_add_timeout() takes.
- *
- * Timeouts themselves run on the monotonic clock: a deadline is turned into
- * a delay when it is added, so that a later change of the wall clock
- * neither fires nor delays them.
- *
- * Returns: seconds since the epoch
- *
- * Since: 1.0
- */
-gdouble
-io_loop_time (IoLoop *loop)
-{
-  g_return_val_if_fail (IO_IS_LOOP (loop), 0.0);
-
-  return g_get_real_time () / (gdouble) G_USEC_PER_SEC;
-}
-
-IoTimeout *
-_io_loop_add_timeout_monotonic (IoLoop         *loop,
-                                gint64          deadline,
-                                IoCallback      func,
-                                gpointer        user_data,
-                                GDestroyNotify  notify)
-{
-  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  IoTimeout *timeout = _io_timeout_new (func, user_data, notify, priv->next_seq++);
-
-  _io_timer_heap_push (&priv->timers, timeout, deadline);
-  return timeout;
-}
-
-gint64
-_io_loop_get_timeout_deadline (IoLoop    *loop,
-                               IoTimeout *timeout)
-{
-  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-
-  return _io_timer_heap_get_deadline (&priv->timers, timeout);
-}
-
-/* Delays beyond this (about 31 years) are clamped: they never fire anyway. */
-#define MAX_DELAY_SECONDS 1e9
-
-static IoTimeout *
-add_timeout_after (IoLoop          *loop,
-                   gdouble          delay,
-                   IoCallback       func,
-                   gpointer         user_data,
-                   GDestroyNotify   notify,
-                   GError         **error)
-{
-  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  gint64 now;
-
-  if (!check_usable (loop, priv, error))
-    return NULL;
-  if (!isfinite (delay))
-    {
-      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_INVALID_ARGUMENT,
-                   _("Timeout is not a finite number: %g"), delay);
-      return NULL;
-    }
-
-  now = g_get_monotonic_time ();
-  delay = CLAMP (delay, -MAX_DELAY_SECONDS, MAX_DELAY_SECONDS);
-  return _io_loop_add_timeout_monotonic (loop,
-                                         now + (gint64) ceil (delay * G_USEC_PER_SEC),
-                                         func, user_data, notify);
-}
-
-/* Deadlines on the wall clock become monotonic ones through an offset
- * taken once per iteration: two timeouts added for the same instant stay
- * tied (and so fire in the order they were added). */
-static IoTimeout *
-add_timeout_at (IoLoop          *loop,
-                gdouble          deadline,
-                IoCallback       func,
-                gpointer         user_data,
-                GDestroyNotify   notify,
-                GError         **error)
-{
-  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  gdouble when;
-
-  if (!check_usable (loop, priv, error))
-    return NULL;
-  if (!priv->wall_offset_valid)
-    {
-      priv->wall_offset = g_get_real_time () - g_get_monotonic_time ();
-      priv->wall_offset_valid = TRUE;
-    }
-
-  when = deadline * G_USEC_PER_SEC - (gdouble) priv->wall_offset;
-  when = CLAMP (when, (gdouble) G_MININT64 / 4, (gdouble) G_MAXINT64 / 4);
-  return _io_loop_add_timeout_monotonic (loop, (gint64) ceil (when),
-                                         func, user_data, notify);
-}
-
-/**
- * io_loop_add_timeout:
- * @loop: an #IoLoop
- * @deadline: when to call @func, in seconds since the Unix epoch (see
- *   io_loop_time())
- * @func: (scope notified) (closure user_data) (destroy notify): the callback
- * @user_data: data for @func
- * @notify: (nullable): called with @user_data after @func has run or the
- *   timeout is removed
- * @error: return location for a #GError
- *
- * Calls @func at @deadline, a non-blocking alternative to sleeping. Due
- * timeouts run in deadline order, ties in the order they were added; a
- * deadline in the past is due on the next iteration.
- *
- * Fails with %IO_LOOP_ERROR_INVALID_ARGUMENT if @deadline is NaN or
- * infinite and with %IO_LOOP_ERROR_CLOSED on a closed loop; then nothing is
- * kept and @notify is not called. Not thread-safe: from another thread, use
- * io_loop_add_callback() to add the timeout from the loop's thread.
- *
- * Returns: (transfer none) (nullable): a handle for io_loop_remove_timeout(),
- *   owned by the loop until the timeout fires or is removed
- *
- * Since: 1.0
- */
-IoTimeout *
-io_loop_add_timeout (IoLoop         *loop,
-                     gdouble         deadline,
-                     IoCallback      func,
-                     gpointer        user_data,
-                     GDestroyNotify  notify,
-                     GError        **error)
-{
-  g_return_val_if_fail (IO_IS_LOOP (loop), NULL);
-  g_return_val_if_fail (func != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (!isfinite (deadline))
-    {
-      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_INVALID_ARGUMENT,
-                   _("Deadline is not a finite number: %g"), deadline);
-      return NULL;
-    }
-  return add_timeout_at (loop, deadline, func, user_data, notify, error);
-}
-
-/**
- * io_loop_call_later:
- * @loop: an #IoLoop
- * @delay: seconds from now
- * @func: (scope notified) (closure user_data) (destroy notify): the callback
- * @user_data: data for @func
- * @notify: (nullable): called with @user_data after @func has run or the
- *   timeout is removed
- * @error: return location for a #GError
- *
- * Like io_loop_add_timeout(), with a deadline @delay seconds from now.
- *
- * Returns: (transfer none) (nullable): a handle for io_loop_remove_timeout(),
- *   owned by the loop until the timeout fires or is removed
- *
- * Since: 1.0
- */
-IoTimeout *
-io_loop_call_later (IoLoop         *loop,
-                    gdouble         delay,
-                    IoCallback      func,
-                    gpointer        user_data,
-                    GDestroyNotify  notify,
-                    GError        **error)
-{
-  g_return_val_if_fail (IO_IS_LOOP (loop), NULL);
-  g_return_val_if_fail (func != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  return add_timeout_after (loop, delay, func, user_data, notify, error);
-}
-
-/**
- * io_loop_remove_timeout:
- * @loop: an #IoLoop
- * @timeout: a handle from io_loop_add_timeout() or io_loop_call_later()
- *
- * Cancels @timeout: its callback will not run, and its notify runs now.
- * Removing a timeout that already fired, was removed, or belongs to a loop
- * that was closed does nothing (keep a reference with io_timeout_ref() to
- * use the handle after that).
- *
- * Since: 1.0
- */
-void
-io_loop_remove_timeout (IoLoop    *loop,
-                        IoTimeout *timeout)
-{
-  IoLoopPrivate *priv;
-
-  g_return_if_fail (IO_IS_LOOP (loop));
-  g_return_if_fail (timeout != NULL);
-
-  priv = io_loop_get_instance_private (loop);
-  if (_io_timer_heap_contains (&priv->timers, timeout))
-    {
-      _io_timer_heap_remove (&priv->timers, timeout);
-      _io_timeout_run_notify (timeout);
-      io_timeout_unref (timeout);
-    }
-  else if ((timeout->flags & IO_TIMEOUT_FLAG_DUE) &&
-           !(timeout->flags & IO_TIMEOUT_FLAG_CANCELLED) &&
-           timeout->heap_index < priv->n_due &&
-           priv->due[timeout->heap_index] == timeout)
-    {
-      /* Due in this iteration but not run yet: the dispatcher skips it. */
-      timeout->flags |= IO_TIMEOUT_FLAG_CANCELLED;
-      _io_timeout_run_notify (timeout);
-    }
-}
-
-static void
-due_reserve (IoLoopPrivate *priv)
-{
-  if (priv->n_due == priv->due_size)
-    {
-      priv->due_size = MAX (16, priv->due_size * 2);
-      priv->due = g_renew (IoTimeout *, priv->due, priv->due_size);
-    }
-}
-
-static void
-run_timeouts (IoLoop        *loop,
-              IoLoopPrivate *priv)
-{
-  gint64 now;
-  guint i;
-
-  if (priv->timers.len == 0)
-    return;
-  now = g_get_monotonic_time ();
-  if (_io_timer_heap_next_deadline (&priv->timers) > now)
-    return;
-
-  /* Take every due timeout first: the ones their callbacks add wait for
-   * the next iteration, even when already due, so I/O is never starved. */
-  while (_io_timer_heap_next_deadline (&priv->timers) <= now)
-    {
-      IoTimeout *timeout = _io_timer_heap_pop (&priv->timers);
-
-      due_reserve (priv);
-      timeout->flags |= IO_TIMEOUT_FLAG_DUE;
-      timeout->heap_index = priv->n_due;
-      priv->due[priv->n_due++] = timeout;
-    }
-
-  for (i = 0; i < priv->n_due; i++)
-    {
-      IoTimeout *timeout = priv->due[i];
-
-      if (!(timeout->flags & IO_TIMEOUT_FLAG_CANCELLED))
-        {
-          GError *error = NULL;
-
-          timeout->flags &= ~IO_TIMEOUT_FLAG_DUE;
-          timeout->heap_index = IO_TIMEOUT_NOT_PENDING;
-          priv->n_dispatched++;
-          timeout->func (timeout->user_data, &error);
-          _io_timeout_run_notify (timeout);
-          if (G_UNLIKELY (error != NULL))
-            report_and_free (loop, error);
-        }
-      timeout->flags &= ~IO_TIMEOUT_FLAG_DUE;
-      timeout->heap_index = IO_TIMEOUT_NOT_PENDING;
-      priv->due[i] = NULL;
-      io_timeout_unref (timeout);
-    }
-  priv->n_due = 0;
-
-  if (priv->due_size > 4096)
-    {
-      g_clear_pointer (&priv->due, g_free);
-      priv->due_size = 0;
-    }
 }
 
 static int
@@ -1180,102 +404,6 @@ io_loop_get_timeout_ms (IoLoop *loop)
   return compute_poll_timeout (io_loop_get_instance_private (loop));
 }
 
-/* ---- the blocking watchdog -------------------------------------------- */
-
-static void
-set_alarm (gdouble seconds)
-{
-  struct itimerval value = { { 0, 0 }, { 0, 0 } };
-
-  if (seconds > 0)
-    {
-      value.it_value.tv_sec = (time_t) seconds;
-      value.it_value.tv_usec = (suseconds_t) ((seconds - floor (seconds)) * 1e6);
-      if (value.it_value.tv_sec == 0 && value.it_value.tv_usec == 0)
-        value.it_value.tv_usec = 1;
-    }
-  setitimer (ITIMER_REAL, &value, NULL);
-}
-
-/**
- * io_loop_set_blocking_alarm:
- * @loop: an #IoLoop
- * @seconds: the threshold; 0 or less disables it
- *
- * Arms `SIGALRM` for @seconds each time the loop starts dispatching, and
- * disarms it before the loop polls again: the signal arrives when
- * callbacks block the loop for longer than @seconds. The disposition of
- * `SIGALRM` is left alone (see io_loop_set_blocking_signal_threshold()), so
- * that a language binding can install its own handler.
- *
- * The interval timer is process-wide: use this on one loop at a time.
- *
- * Since: 1.0
- */
-void
-io_loop_set_blocking_alarm (IoLoop  *loop,
-                            gdouble  seconds)
-{
-  IoLoopPrivate *priv;
-
-  g_return_if_fail (IO_IS_LOOP (loop));
-
-  priv = io_loop_get_instance_private (loop);
-  priv->alarm_seconds = isfinite (seconds) && seconds > 0 ? seconds : 0;
-  if (priv->alarm_seconds == 0 && priv->alarm_armed)
-    {
-      set_alarm (0);
-      priv->alarm_armed = FALSE;
-    }
-}
-
-/**
- * io_loop_get_blocking_alarm:
- * @loop: an #IoLoop
- *
- * Returns: the threshold of io_loop_set_blocking_alarm(), 0 if disabled
- *
- * Since: 1.0
- */
-gdouble
-io_loop_get_blocking_alarm (IoLoop *loop)
-{
-  g_return_val_if_fail (IO_IS_LOOP (loop), 0);
-
-  return ((IoLoopPrivate *) io_loop_get_instance_private (loop))->alarm_seconds;
-}
-
-/**
- * io_loop_set_blocking_signal_threshold: (skip)
- * @loop: an #IoLoop
- * @seconds: the threshold; 0 or less disables it
- * @action: (nullable): the `SIGALRM` handler; %NULL restores the default
- *   disposition, which kills the process
- *
- * Sends `SIGALRM` if the loop is blocked for more than @seconds, handled by
- * @action. With a %NULL @action, a callback that blocks too long kills the
- * process. See io_loop_set_blocking_alarm().
- *
- * Since: 1.0
- */
-void
-io_loop_set_blocking_signal_threshold (IoLoop         *loop,
-                                       gdouble         seconds,
-                                       IoSignalAction  action)
-{
-  struct sigaction sa;
-
-  g_return_if_fail (IO_IS_LOOP (loop));
-
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = action != NULL ? action : SIG_DFL;
-  sigemptyset (&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  sigaction (SIGALRM, &sa, NULL);
-
-  io_loop_set_blocking_alarm (loop, seconds);
-}
-
 /* ---- the iteration ---------------------------------------------------- */
 
 static void
@@ -1303,9 +431,9 @@ dispatch_one (IoLoop        *loop,
   handler->func (fd, revents, handler->user_data, &error);
   handler->dispatching = FALSE;
   if (G_UNLIKELY (handler->removed))
-    handler_free (priv, fd, handler);
+    _io_loop_free_handler (priv, fd, handler);
   if (G_UNLIKELY (error != NULL))
-    report_and_free (loop, error);
+    _io_loop_report_and_free (loop, error);
 }
 
 static gboolean
@@ -1319,7 +447,7 @@ poll_and_dispatch (IoLoop         *loop,
   int n, i;
 
   run_prepare_hooks (priv, &timeout_ms);
-  flush_changes (priv);
+  _io_loop_flush_changes (priv);
 
   if (timeout_ms != 0)
     {
@@ -1329,7 +457,7 @@ poll_and_dispatch (IoLoop         *loop,
           G_UNLIKELY (!_io_wakeup_is_intact (&priv->wakeup)))
         {
           wakeup_repair (loop);
-          flush_changes (priv);
+          _io_loop_flush_changes (priv);
         }
 
       /* Tell producers to write the wake-up fd, then look once more:
@@ -1341,21 +469,13 @@ poll_and_dispatch (IoLoop         *loop,
           g_atomic_int_get (&priv->stop_requested))
         timeout_ms = 0;
     }
-  if (priv->alarm_armed)
-    {
-      set_alarm (0);
-      priv->alarm_armed = FALSE;
-    }
+  _io_loop_disarm_alarm (priv);
 
   n = priv->backend_class->poll (priv->backend, timeout_ms, &events);
 
   __atomic_store_n (&priv->wakeup.sleeping, 0, __ATOMIC_RELAXED);
   priv->poll_gen++;
-  if (priv->alarm_seconds > 0)
-    {
-      set_alarm (priv->alarm_seconds);
-      priv->alarm_armed = TRUE;
-    }
+  _io_loop_arm_alarm (priv);
 
   if (G_UNLIKELY (n < 0))
     {
@@ -1404,7 +524,7 @@ iterate (IoLoop         *loop,
 
   run_callbacks (loop, priv);
   if (!g_atomic_int_get (&priv->closed))
-    run_timeouts (loop, priv);
+    _io_loop_run_timeouts (loop, priv);
   if (!g_atomic_int_get (&priv->closed) &&
       !(stop_aware && g_atomic_int_get (&priv->stop_requested)))
     ok = poll_and_dispatch (loop, priv, may_block, error);
@@ -1462,20 +582,12 @@ io_loop_start (IoLoop  *loop,
 
   g_object_ref (loop);
   /* The callbacks that run before the first poll are watched too. */
-  if (priv->alarm_seconds > 0)
-    {
-      set_alarm (priv->alarm_seconds);
-      priv->alarm_armed = TRUE;
-    }
+  _io_loop_arm_alarm (priv);
   while (ok && !g_atomic_int_get (&priv->closed) &&
          !g_atomic_int_get (&priv->stop_requested))
     ok = iterate (loop, priv, TRUE, TRUE, error);
 
-  if (priv->alarm_armed)
-    {
-      set_alarm (0);
-      priv->alarm_armed = FALSE;
-    }
+  _io_loop_disarm_alarm (priv);
   g_atomic_int_set (&priv->stop_requested, 0);
   g_atomic_int_set (&priv->running, 0);
   g_object_unref (loop);
@@ -1568,11 +680,7 @@ io_loop_iteration (IoLoop    *loop,
   g_object_ref (loop);
   before = priv->n_dispatched;
   ok = iterate (loop, priv, may_block, FALSE, error);
-  if (priv->alarm_armed)
-    {
-      set_alarm (0);
-      priv->alarm_armed = FALSE;
-    }
+  _io_loop_disarm_alarm (priv);
   ok = ok && priv->n_dispatched != before;
   g_object_unref (loop);
   return ok;
@@ -1604,34 +712,11 @@ io_loop_get_fd (IoLoop *loop)
   if (priv->backend == NULL ||
       priv->fork_generation != g_atomic_int_get (&fork_generation))
     return -1;
-  flush_changes (priv);
+  _io_loop_flush_changes (priv);
   return priv->backend_class->get_fd (priv->backend);
 }
 
 /* ---- closing ---------------------------------------------------------- */
-
-static void
-cancel_all_timeouts (IoLoopPrivate *priv)
-{
-  IoTimeout *timeout;
-  guint i;
-
-  while ((timeout = _io_timer_heap_pop (&priv->timers)) != NULL)
-    {
-      _io_timeout_run_notify (timeout);
-      io_timeout_unref (timeout);
-    }
-  g_clear_pointer (&priv->timers.nodes, g_free);
-  priv->timers.size = 0;
-
-  /* Due ones are unreffed by the dispatcher that holds them. */
-  for (i = 0; i < priv->n_due; i++)
-    if (priv->due[i] != NULL && !(priv->due[i]->flags & IO_TIMEOUT_FLAG_CANCELLED))
-      {
-        priv->due[i]->flags |= IO_TIMEOUT_FLAG_CANCELLED;
-        _io_timeout_run_notify (priv->due[i]);
-      }
-}
 
 /**
  * io_loop_close:
@@ -1671,11 +756,11 @@ io_loop_close (IoLoop   *loop,
         continue;
       if (all_fds && !handler->internal)
         close (fd);
-      detach_handler (priv, fd);
+      _io_loop_detach_handler (priv, fd);
     }
   priv->n_changes = 0;
 
-  cancel_all_timeouts (priv);
+  _io_loop_cancel_timeouts (priv);
   {
     IoCallbackQueue queued = { NULL, 0, 0 };
 
@@ -1686,7 +771,7 @@ io_loop_close (IoLoop   *loop,
   }
   _io_async_detach_all (loop);
 
-  forget_kernel_registrations (priv);
+  _io_loop_forget_kernel_registrations (priv);
 
   /* The wake-up fds stay open until finalize: another thread may still be
    * about to write to them. */
@@ -1752,7 +837,7 @@ io_loop_reinit_after_fork (IoLoop  *loop,
   if (priv->in_iteration)
     return refuse_running (error);
 
-  forget_kernel_registrations (priv);
+  _io_loop_forget_kernel_registrations (priv);
 
   /* Closing our copies of the inherited fds leaves the parent's alone. */
   priv->backend_class->destroy (priv->backend);
@@ -1763,7 +848,7 @@ io_loop_reinit_after_fork (IoLoop  *loop,
       return FALSE;
     }
 
-  detach_handler (priv, priv->wakeup.read_fd);
+  _io_loop_detach_handler (priv, priv->wakeup.read_fd);
   _io_wakeup_clear (&priv->wakeup);
   priv->n_changes = 0;
   for (fd = 0; fd < priv->n_fds; fd++)
@@ -1778,7 +863,7 @@ io_loop_reinit_after_fork (IoLoop  *loop,
         {
           /* As a deferred registration that failed: the handler hears. */
           slot->reset = TRUE;
-          queue_change (priv, fd);
+          _io_loop_queue_change (priv, fd);
         }
     }
 

@@ -5,6 +5,10 @@
  */
 #include "config.h"
 
+#include <math.h>
+
+#include <glib/gi18n-lib.h>
+
 #include "io-loop-private.h"
 
 /**
@@ -283,4 +287,314 @@ _io_timer_heap_get_deadline (IoTimerHeap *heap,
   if (!_io_timer_heap_contains (heap, timeout))
     return G_MAXINT64;
   return heap->nodes[timeout->heap_index].deadline;
+}
+
+/* ---- the loop's timeouts ---------------------------------------------- */
+
+/**
+ * io_loop_time:
+ * @loop: an #IoLoop
+ *
+ * The loop's idea of the current time, in seconds since the Unix epoch, as
+ * Python's `time.time()` returns it: what io_loop_add_timeout() takes.
+ *
+ * Timeouts themselves run on the monotonic clock: a deadline is turned into
+ * a delay when it is added, so that a later change of the wall clock
+ * neither fires nor delays them.
+ *
+ * Returns: seconds since the epoch
+ *
+ * Since: 1.0
+ */
+gdouble
+io_loop_time (IoLoop *loop)
+{
+  g_return_val_if_fail (IO_IS_LOOP (loop), 0.0);
+
+  return g_get_real_time () / (gdouble) G_USEC_PER_SEC;
+}
+
+IoTimeout *
+_io_loop_add_timeout_monotonic (IoLoop         *loop,
+                                gint64          deadline,
+                                IoCallback      func,
+                                gpointer        user_data,
+                                GDestroyNotify  notify)
+{
+  IoLoopPrivate *priv = _io_loop_get_private (loop);
+  IoTimeout *timeout = _io_timeout_new (func, user_data, notify, priv->next_seq++);
+
+  _io_timer_heap_push (&priv->timers, timeout, deadline);
+  return timeout;
+}
+
+gint64
+_io_loop_get_timeout_deadline (IoLoop    *loop,
+                               IoTimeout *timeout)
+{
+  IoLoopPrivate *priv = _io_loop_get_private (loop);
+
+  return _io_timer_heap_get_deadline (&priv->timers, timeout);
+}
+
+/* Delays beyond this (about 31 years) are clamped: they never fire anyway. */
+#define MAX_DELAY_SECONDS 1e9
+
+static IoTimeout *
+add_timeout_after (IoLoop          *loop,
+                   gdouble          delay,
+                   IoCallback       func,
+                   gpointer         user_data,
+                   GDestroyNotify   notify,
+                   GError         **error)
+{
+  gint64 now;
+
+  if (!_io_loop_check_usable (loop, error))
+    return NULL;
+  if (!isfinite (delay))
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_INVALID_ARGUMENT,
+                   _("Timeout is not a finite number: %g"), delay);
+      return NULL;
+    }
+
+  now = g_get_monotonic_time ();
+  delay = CLAMP (delay, -MAX_DELAY_SECONDS, MAX_DELAY_SECONDS);
+  return _io_loop_add_timeout_monotonic (loop,
+                                         now + (gint64) ceil (delay * G_USEC_PER_SEC),
+                                         func, user_data, notify);
+}
+
+/* Deadlines on the wall clock become monotonic ones through an offset
+ * taken once per iteration: two timeouts added for the same instant stay
+ * tied (and so fire in the order they were added). */
+static IoTimeout *
+add_timeout_at (IoLoop          *loop,
+                gdouble          deadline,
+                IoCallback       func,
+                gpointer         user_data,
+                GDestroyNotify   notify,
+                GError         **error)
+{
+  IoLoopPrivate *priv = _io_loop_get_private (loop);
+  gdouble when;
+
+  if (!_io_loop_check_usable (loop, error))
+    return NULL;
+  if (!priv->wall_offset_valid)
+    {
+      priv->wall_offset = g_get_real_time () - g_get_monotonic_time ();
+      priv->wall_offset_valid = TRUE;
+    }
+
+  when = deadline * G_USEC_PER_SEC - (gdouble) priv->wall_offset;
+  when = CLAMP (when, (gdouble) G_MININT64 / 4, (gdouble) G_MAXINT64 / 4);
+  return _io_loop_add_timeout_monotonic (loop, (gint64) ceil (when),
+                                         func, user_data, notify);
+}
+
+/**
+ * io_loop_add_timeout:
+ * @loop: an #IoLoop
+ * @deadline: when to call @func, in seconds since the Unix epoch (see
+ *   io_loop_time())
+ * @func: (scope notified) (closure user_data) (destroy notify): the callback
+ * @user_data: data for @func
+ * @notify: (nullable): called with @user_data after @func has run or the
+ *   timeout is removed
+ * @error: return location for a #GError
+ *
+ * Calls @func at @deadline, a non-blocking alternative to sleeping. Due
+ * timeouts run in deadline order, ties in the order they were added; a
+ * deadline in the past is due on the next iteration.
+ *
+ * Fails with %IO_LOOP_ERROR_INVALID_ARGUMENT if @deadline is NaN or
+ * infinite and with %IO_LOOP_ERROR_CLOSED on a closed loop; then nothing is
+ * kept and @notify is not called. Not thread-safe: from another thread, use
+ * io_loop_add_callback() to add the timeout from the loop's thread.
+ *
+ * Returns: (transfer none) (nullable): a handle for io_loop_remove_timeout(),
+ *   owned by the loop until the timeout fires or is removed
+ *
+ * Since: 1.0
+ */
+IoTimeout *
+io_loop_add_timeout (IoLoop         *loop,
+                     gdouble         deadline,
+                     IoCallback      func,
+                     gpointer        user_data,
+                     GDestroyNotify  notify,
+                     GError        **error)
+{
+  g_return_val_if_fail (IO_IS_LOOP (loop), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!isfinite (deadline))
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_INVALID_ARGUMENT,
+                   _("Deadline is not a finite number: %g"), deadline);
+      return NULL;
+    }
+  return add_timeout_at (loop, deadline, func, user_data, notify, error);
+}
+
+/**
+ * io_loop_call_later:
+ * @loop: an #IoLoop
+ * @delay: seconds from now
+ * @func: (scope notified) (closure user_data) (destroy notify): the callback
+ * @user_data: data for @func
+ * @notify: (nullable): called with @user_data after @func has run or the
+ *   timeout is removed
+ * @error: return location for a #GError
+ *
+ * Like io_loop_add_timeout(), with a deadline @delay seconds from now.
+ *
+ * Returns: (transfer none) (nullable): a handle for io_loop_remove_timeout(),
+ *   owned by the loop until the timeout fires or is removed
+ *
+ * Since: 1.0
+ */
+IoTimeout *
+io_loop_call_later (IoLoop         *loop,
+                    gdouble         delay,
+                    IoCallback      func,
+                    gpointer        user_data,
+                    GDestroyNotify  notify,
+                    GError        **error)
+{
+  g_return_val_if_fail (IO_IS_LOOP (loop), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return add_timeout_after (loop, delay, func, user_data, notify, error);
+}
+
+/**
+ * io_loop_remove_timeout:
+ * @loop: an #IoLoop
+ * @timeout: a handle from io_loop_add_timeout() or io_loop_call_later()
+ *
+ * Cancels @timeout: its callback will not run, and its notify runs now.
+ * Removing a timeout that already fired, was removed, or belongs to a loop
+ * that was closed does nothing (keep a reference with io_timeout_ref() to
+ * use the handle after that).
+ *
+ * Since: 1.0
+ */
+void
+io_loop_remove_timeout (IoLoop    *loop,
+                        IoTimeout *timeout)
+{
+  IoLoopPrivate *priv;
+
+  g_return_if_fail (IO_IS_LOOP (loop));
+  g_return_if_fail (timeout != NULL);
+
+  priv = _io_loop_get_private (loop);
+  if (_io_timer_heap_contains (&priv->timers, timeout))
+    {
+      _io_timer_heap_remove (&priv->timers, timeout);
+      _io_timeout_run_notify (timeout);
+      io_timeout_unref (timeout);
+    }
+  else if ((timeout->flags & IO_TIMEOUT_FLAG_DUE) &&
+           !(timeout->flags & IO_TIMEOUT_FLAG_CANCELLED) &&
+           timeout->heap_index < priv->n_due &&
+           priv->due[timeout->heap_index] == timeout)
+    {
+      /* Due in this iteration but not run yet: the dispatcher skips it. */
+      timeout->flags |= IO_TIMEOUT_FLAG_CANCELLED;
+      _io_timeout_run_notify (timeout);
+    }
+}
+
+static void
+due_reserve (IoLoopPrivate *priv)
+{
+  if (priv->n_due == priv->due_size)
+    {
+      priv->due_size = MAX (16, priv->due_size * 2);
+      priv->due = g_renew (IoTimeout *, priv->due, priv->due_size);
+    }
+}
+
+void
+_io_loop_run_timeouts (IoLoop        *loop,
+              IoLoopPrivate *priv)
+{
+  gint64 now;
+  guint i;
+
+  if (priv->timers.len == 0)
+    return;
+  now = g_get_monotonic_time ();
+  if (_io_timer_heap_next_deadline (&priv->timers) > now)
+    return;
+
+  /* Take every due timeout first: the ones their callbacks add wait for
+   * the next iteration, even when already due, so I/O is never starved. */
+  while (_io_timer_heap_next_deadline (&priv->timers) <= now)
+    {
+      IoTimeout *timeout = _io_timer_heap_pop (&priv->timers);
+
+      due_reserve (priv);
+      timeout->flags |= IO_TIMEOUT_FLAG_DUE;
+      timeout->heap_index = priv->n_due;
+      priv->due[priv->n_due++] = timeout;
+    }
+
+  for (i = 0; i < priv->n_due; i++)
+    {
+      IoTimeout *timeout = priv->due[i];
+
+      if (!(timeout->flags & IO_TIMEOUT_FLAG_CANCELLED))
+        {
+          GError *error = NULL;
+
+          timeout->flags &= ~IO_TIMEOUT_FLAG_DUE;
+          timeout->heap_index = IO_TIMEOUT_NOT_PENDING;
+          priv->n_dispatched++;
+          timeout->func (timeout->user_data, &error);
+          _io_timeout_run_notify (timeout);
+          if (G_UNLIKELY (error != NULL))
+            _io_loop_report_and_free (loop, error);
+        }
+      timeout->flags &= ~IO_TIMEOUT_FLAG_DUE;
+      timeout->heap_index = IO_TIMEOUT_NOT_PENDING;
+      priv->due[i] = NULL;
+      io_timeout_unref (timeout);
+    }
+  priv->n_due = 0;
+
+  if (priv->due_size > 4096)
+    {
+      g_clear_pointer (&priv->due, g_free);
+      priv->due_size = 0;
+    }
+}
+
+void
+_io_loop_cancel_timeouts (IoLoopPrivate *priv)
+{
+  IoTimeout *timeout;
+  guint i;
+
+  while ((timeout = _io_timer_heap_pop (&priv->timers)) != NULL)
+    {
+      _io_timeout_run_notify (timeout);
+      io_timeout_unref (timeout);
+    }
+  g_clear_pointer (&priv->timers.nodes, g_free);
+  priv->timers.size = 0;
+
+  /* Due ones are unreffed by the dispatcher that holds them. */
+  for (i = 0; i < priv->n_due; i++)
+    if (priv->due[i] != NULL && !(priv->due[i]->flags & IO_TIMEOUT_FLAG_CANCELLED))
+      {
+        priv->due[i]->flags |= IO_TIMEOUT_FLAG_CANCELLED;
+        _io_timeout_run_notify (priv->due[i]);
+      }
 }

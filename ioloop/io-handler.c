@@ -1,0 +1,502 @@
+/* io-handler.c: the fd handler table and the change list
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * One slot per fd number, for O(1) lookup. Interest changes are queued and
+ * applied just before the next poll, each fd once, so that a handler that is
+ * removed and added again, or updated several times, costs at most one call
+ * into the kernel.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "io-loop-private.h"
+
+#define ALL_EVENTS (IO_EVENTS_READ | IO_EVENTS_WRITE | IO_EVENTS_ERROR)
+
+/* ---- fd observers ------------------------------------------------------ */
+
+static void
+notify_fd_observers (IoLoopPrivate *priv,
+                     int            fd,
+                     gboolean       registered,
+                     guint32        events)
+{
+  guint i;
+
+  if (G_LIKELY (priv->fd_observers->len == 0))
+    return;
+  for (i = 0; i < priv->fd_observers->len; i++)
+    {
+      IoLoopFdObserverEntry *entry = &g_array_index (priv->fd_observers,
+                                                     IoLoopFdObserverEntry, i);
+
+      entry->func (entry->data, fd, registered ? events | IO_EVENTS_ERROR : 0);
+    }
+}
+
+guint
+_io_loop_add_fd_observer (IoLoop           *loop,
+                          IoLoopFdObserver  func,
+                          gpointer          data)
+{
+  IoLoopPrivate *priv = _io_loop_get_private (loop);
+  IoLoopFdObserverEntry entry = { ++priv->next_hook_id, func, data };
+  int fd;
+
+  for (fd = 0; fd < priv->n_fds; fd++)
+    if (priv->fds[fd].kernel_registered)
+      func (data, fd, priv->fds[fd].kernel_events | IO_EVENTS_ERROR);
+  g_array_append_val (priv->fd_observers, entry);
+  return entry.id;
+}
+
+void
+_io_loop_remove_fd_observer (IoLoop *loop,
+                             guint   id)
+{
+  IoLoopPrivate *priv = _io_loop_get_private (loop);
+  guint i;
+
+  for (i = 0; i < priv->fd_observers->len; i++)
+    if (g_array_index (priv->fd_observers, IoLoopFdObserverEntry, i).id == id)
+      {
+        g_array_remove_index (priv->fd_observers, i);
+        return;
+      }
+}
+
+/* Tells the observers that the backend watches nothing any more. */
+void
+_io_loop_forget_kernel_registrations (IoLoopPrivate *priv)
+{
+  int fd;
+
+  for (fd = 0; fd < priv->n_fds; fd++)
+    if (priv->fds[fd].kernel_registered)
+      {
+        priv->fds[fd].kernel_registered = FALSE;
+        priv->fds[fd].kernel_events = 0;
+        notify_fd_observers (priv, fd, FALSE, 0);
+      }
+}
+
+/* ---- the handler table and change list -------------------------------- */
+
+static void
+ensure_fd_slot (IoLoopPrivate *priv,
+                int            fd)
+{
+  int n;
+
+  if (G_LIKELY (fd < priv->n_fds))
+    return;
+
+  n = MAX (64, priv->n_fds);
+  while (n <= fd)
+    n *= 2;
+  priv->fds = g_renew (IoFdSlot, priv->fds, n);
+  memset (priv->fds + priv->n_fds, 0, (n - priv->n_fds) * sizeof (IoFdSlot));
+  priv->n_fds = n;
+}
+
+/* Interest changes wait here until the next poll, so that a handler that
+ * is removed and added again, or updated several times, costs at most one
+ * call into the kernel. */
+void
+_io_loop_queue_change (IoLoopPrivate *priv,
+              int            fd)
+{
+  IoFdSlot *slot = &priv->fds[fd];
+
+  if (slot->dirty)
+    return;
+  slot->dirty = TRUE;
+  if (priv->n_changes == priv->changes_size)
+    {
+      priv->changes_size = MAX (64, priv->changes_size * 2);
+      priv->changes = g_renew (int, priv->changes, priv->changes_size);
+    }
+  priv->changes[priv->n_changes++] = fd;
+}
+
+void
+_io_loop_flush_changes (IoLoopPrivate *priv)
+{
+  guint i;
+
+  for (i = 0; i < priv->n_changes; i++)
+    {
+      int fd = priv->changes[i];
+      IoFdSlot *slot = &priv->fds[fd];
+      IoHandler *handler = slot->handler;
+      gboolean want = handler != NULL;
+      guint32 events = want ? handler->events & ~IO_EVENTS_ERROR : 0;
+      GError *error = NULL;
+
+      slot->dirty = FALSE;
+      if (want == slot->kernel_registered && events == slot->kernel_events &&
+          !slot->reset)
+        continue;
+
+      if (priv->backend_class->apply (priv->backend, fd,
+                                      slot->kernel_registered,
+                                      slot->kernel_events, want, events,
+                                      slot->reset, &error))
+        {
+          slot->kernel_registered = want;
+          slot->kernel_events = events;
+          notify_fd_observers (priv, fd, want, events);
+        }
+      else
+        {
+          gboolean was_registered = slot->kernel_registered;
+
+          /* The handler hears of it as an error condition, as it would
+           * from poll() for a closed fd. */
+          slot->kernel_registered = FALSE;
+          slot->kernel_events = 0;
+          if (want)
+            g_array_append_val (priv->failed_fds, fd);
+          g_clear_error (&error);
+          if (was_registered)
+            notify_fd_observers (priv, fd, FALSE, 0);
+        }
+      slot->reset = FALSE;
+    }
+  priv->n_changes = 0;
+}
+
+/* Runs the notify; the memory is kept in the fd's slot for the next
+ * handler, so that removing and re-adding a watcher allocates nothing. */
+void
+_io_loop_free_handler (IoLoopPrivate *priv,
+              int            fd,
+              IoHandler     *handler)
+{
+  if (handler->notify != NULL)
+    handler->notify (handler->user_data);
+  if (priv->fds[fd].spare == NULL)
+    priv->fds[fd].spare = handler;
+  else
+    g_free (handler);
+}
+
+/* Detaches the handler of @fd; it is freed (and its notify run) now, or
+ * after its callback returns if it is running. */
+void
+_io_loop_detach_handler (IoLoopPrivate *priv,
+                int            fd)
+{
+  IoHandler *handler = priv->fds[fd].handler;
+
+  priv->fds[fd].handler = NULL;
+  if (!handler->internal)
+    priv->n_handlers--;
+  _io_loop_queue_change (priv, fd);
+
+  if (handler->dispatching)
+    handler->removed = TRUE;
+  else
+    _io_loop_free_handler (priv, fd, handler);
+}
+
+gboolean
+_io_loop_attach_handler (IoLoopPrivate  *priv,
+                int             fd,
+                IoEvents        events,
+                IoHandlerFunc   func,
+                gpointer        user_data,
+                GDestroyNotify  notify,
+                gboolean        internal,
+                GError        **error)
+{
+  IoFdSlot *slot;
+  IoHandler *handler;
+
+  ensure_fd_slot (priv, fd);
+  slot = &priv->fds[fd];
+  if (slot->handler != NULL)
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_EXISTS,
+                   _("File descriptor %d already has a handler"), fd);
+      return FALSE;
+    }
+
+  if (!slot->kernel_registered)
+    {
+      /* A first registration asks the backend now, so that a bad fd is
+       * refused here rather than found out at the next poll. */
+      if (!priv->backend_class->apply_checks_fd && fcntl (fd, F_GETFD) < 0)
+        {
+          _io_backend_set_errno_error (error, errno, "fcntl", fd);
+          return FALSE;
+        }
+      if (priv->backend_class->check_fd != NULL &&
+          !priv->backend_class->check_fd (priv->backend, fd, error))
+        return FALSE;
+      if (!priv->backend_class->apply (priv->backend, fd, FALSE, 0, TRUE,
+                                       events & ~IO_EVENTS_ERROR, FALSE, error))
+        return FALSE;
+      slot->kernel_registered = TRUE;
+      slot->kernel_events = events & ~IO_EVENTS_ERROR;
+      notify_fd_observers (priv, fd, TRUE, slot->kernel_events);
+    }
+  else
+    {
+      /* Still registered from a handler removed since the last poll: the
+       * fd may be a new file by now, so register it again then. */
+      slot->reset = TRUE;
+      _io_loop_queue_change (priv, fd);
+    }
+
+  handler = slot->spare != NULL ? g_steal_pointer (&slot->spare) : g_new (IoHandler, 1);
+  handler->func = func;
+  handler->user_data = user_data;
+  handler->notify = notify;
+  handler->events = events;
+  handler->poll_gen = priv->poll_gen;
+  handler->dispatching = FALSE;
+  handler->removed = FALSE;
+  handler->internal = internal;
+  slot->handler = handler;
+  if (!internal)
+    priv->n_handlers++;
+  return TRUE;
+}
+
+static gboolean
+check_fd_arg (int       fd,
+              IoEvents  events,
+              GError  **error)
+{
+  if (fd < 0)
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_INVALID_ARGUMENT,
+                   _("Invalid file descriptor %d"), fd);
+      return FALSE;
+    }
+  if ((events & ~ALL_EVENTS) != 0)
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_INVALID_ARGUMENT,
+                   _("Invalid events 0x%x for file descriptor %d"),
+                   (guint) events, fd);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static IoHandler *
+lookup_user_handler (IoLoopPrivate  *priv,
+                     int             fd,
+                     GError        **error)
+{
+  IoHandler *handler = NULL;
+
+  if (fd >= 0 && fd < priv->n_fds)
+    handler = priv->fds[fd].handler;
+  if (handler == NULL || handler->internal)
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_NOT_FOUND,
+                   _("File descriptor %d has no handler"), fd);
+      return NULL;
+    }
+  return handler;
+}
+
+/**
+ * io_loop_add_handler:
+ * @loop: an #IoLoop
+ * @fd: the file descriptor to watch
+ * @events: the conditions to watch for; %IO_EVENTS_ERROR is always watched
+ * @func: (scope notified) (closure user_data) (destroy notify): the handler
+ * @user_data: data for @func
+ * @notify: (nullable): called with @user_data once the handler is removed
+ * @error: return location for a #GError
+ *
+ * Calls @func on every iteration in which @fd is ready for one of @events
+ * (level-triggered: a readable fd whose handler does not read it is
+ * reported again). The handler stays until io_loop_remove_handler() or
+ * io_loop_close().
+ *
+ * Fails with %IO_LOOP_ERROR_INVALID_ARGUMENT for a negative @fd,
+ * %IO_LOOP_ERROR_BAD_FD if @fd is not open, %IO_LOOP_ERROR_EXISTS if @fd
+ * already has a handler, %IO_LOOP_ERROR_UNSUPPORTED_FD if the backend cannot
+ * watch it, and %IO_LOOP_ERROR_CLOSED on a closed loop. On failure nothing
+ * is kept and @notify is not called. A %NULL @func is a programmer error.
+ *
+ * Returns: %TRUE if the handler was added
+ *
+ * Since: 1.0
+ */
+gboolean
+io_loop_add_handler (IoLoop         *loop,
+                     int             fd,
+                     IoEvents        events,
+                     IoHandlerFunc   func,
+                     gpointer        user_data,
+                     GDestroyNotify  notify,
+                     GError        **error)
+{
+  IoLoopPrivate *priv;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = _io_loop_get_private (loop);
+  if (!_io_loop_check_usable (loop, error) || !check_fd_arg (fd, events, error))
+    return FALSE;
+
+  return _io_loop_attach_handler (priv, fd, events, func, user_data, notify, FALSE, error);
+}
+
+/**
+ * io_loop_update_handler:
+ * @loop: an #IoLoop
+ * @fd: a file descriptor with a handler
+ * @events: the conditions to watch for from now on
+ * @error: return location for a #GError
+ *
+ * Changes the events the handler of @fd is called for. Events of the
+ * current iteration that the handler no longer asks for are not delivered.
+ *
+ * Fails with %IO_LOOP_ERROR_NOT_FOUND if @fd has no handler.
+ *
+ * Returns: %TRUE on success
+ *
+ * Since: 1.0
+ */
+gboolean
+io_loop_update_handler (IoLoop    *loop,
+                        int        fd,
+                        IoEvents   events,
+                        GError   **error)
+{
+  IoLoopPrivate *priv;
+  IoHandler *handler;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = _io_loop_get_private (loop);
+  if (!_io_loop_check_usable (loop, error) || !check_fd_arg (fd, events, error))
+    return FALSE;
+  handler = lookup_user_handler (priv, fd, error);
+  if (handler == NULL)
+    return FALSE;
+
+  if (handler->events != (guint32) events)
+    {
+      handler->events = events;
+      _io_loop_queue_change (priv, fd);
+    }
+  return TRUE;
+}
+
+/**
+ * io_loop_remove_handler:
+ * @loop: an #IoLoop
+ * @fd: a file descriptor with a handler
+ * @error: return location for a #GError
+ *
+ * Stops watching @fd. The handler is never called again, not even for
+ * events of the current iteration, and its notify runs now (or, if the
+ * handler is running, as soon as it returns). @fd is not closed.
+ *
+ * Fails with %IO_LOOP_ERROR_NOT_FOUND if @fd has no handler.
+ *
+ * Returns: %TRUE if a handler was removed
+ *
+ * Since: 1.0
+ */
+gboolean
+io_loop_remove_handler (IoLoop  *loop,
+                        int      fd,
+                        GError **error)
+{
+  IoLoopPrivate *priv;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  priv = _io_loop_get_private (loop);
+  if (g_atomic_int_get (&priv->closed) || priv->init_error != NULL)
+    return _io_loop_check_usable (loop, error);
+  if (lookup_user_handler (priv, fd, error) == NULL)
+    return FALSE;
+
+  _io_loop_detach_handler (priv, fd);
+  return TRUE;
+}
+
+/**
+ * io_loop_has_handler:
+ * @loop: an #IoLoop
+ * @fd: a file descriptor
+ *
+ * Returns: %TRUE if @fd has a handler in @loop
+ *
+ * Since: 1.0
+ */
+gboolean
+io_loop_has_handler (IoLoop *loop,
+                     int     fd)
+{
+  IoLoopPrivate *priv;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
+
+  priv = _io_loop_get_private (loop);
+  return fd >= 0 && fd < priv->n_fds && priv->fds[fd].handler != NULL &&
+         !priv->fds[fd].handler->internal;
+}
+
+/* ---- internal handlers ------------------------------------------------ */
+
+gboolean
+_io_loop_add_internal_handler (IoLoop         *loop,
+                               int             fd,
+                               IoEvents        events,
+                               IoHandlerFunc   func,
+                               gpointer        user_data,
+                               GError        **error)
+{
+  IoLoopPrivate *priv = _io_loop_get_private (loop);
+
+  if (!_io_loop_check_usable (loop, error) || !check_fd_arg (fd, events, error))
+    return FALSE;
+  return _io_loop_attach_handler (priv, fd, events, func, user_data, NULL, TRUE, error);
+}
+
+void
+_io_loop_update_internal_handler (IoLoop   *loop,
+                                  int       fd,
+                                  IoEvents  events)
+{
+  IoLoopPrivate *priv = _io_loop_get_private (loop);
+  IoHandler *handler = fd >= 0 && fd < priv->n_fds ? priv->fds[fd].handler : NULL;
+
+  if (handler != NULL && handler->internal && handler->events != (guint32) events)
+    {
+      handler->events = events;
+      _io_loop_queue_change (priv, fd);
+    }
+}
+
+void
+_io_loop_remove_internal_handler (IoLoop *loop,
+                                  int     fd)
+{
+  IoLoopPrivate *priv = _io_loop_get_private (loop);
+  IoHandler *handler = fd >= 0 && fd < priv->n_fds ? priv->fds[fd].handler : NULL;
+
+  if (handler != NULL && handler->internal)
+    _io_loop_detach_handler (priv, fd);
+}
