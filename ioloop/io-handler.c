@@ -111,7 +111,7 @@ ensure_fd_slot (IoLoopPrivate *priv,
  * call into the kernel. */
 void
 _io_loop_queue_change (IoLoopPrivate *priv,
-              int            fd)
+                       int            fd)
 {
   IoFdSlot *slot = &priv->fds[fd];
 
@@ -177,8 +177,8 @@ _io_loop_flush_changes (IoLoopPrivate *priv)
  * handler, so that removing and re-adding a watcher allocates nothing. */
 void
 _io_loop_free_handler (IoLoopPrivate *priv,
-              int            fd,
-              IoHandler     *handler)
+                       int            fd,
+                       IoHandler     *handler)
 {
   if (handler->notify != NULL)
     handler->notify (handler->user_data);
@@ -192,7 +192,7 @@ _io_loop_free_handler (IoLoopPrivate *priv,
  * after its callback returns if it is running. */
 void
 _io_loop_detach_handler (IoLoopPrivate *priv,
-                int            fd)
+                         int            fd)
 {
   IoHandler *handler = priv->fds[fd].handler;
 
@@ -209,13 +209,13 @@ _io_loop_detach_handler (IoLoopPrivate *priv,
 
 gboolean
 _io_loop_attach_handler (IoLoopPrivate  *priv,
-                int             fd,
-                IoEvents        events,
-                IoHandlerFunc   func,
-                gpointer        user_data,
-                GDestroyNotify  notify,
-                gboolean        internal,
-                GError        **error)
+                         int             fd,
+                         IoEvents        events,
+                         IoHandlerFunc   func,
+                         gpointer        user_data,
+                         GDestroyNotify  notify,
+                         gboolean        internal,
+                         GError        **error)
 {
   IoFdSlot *slot;
   IoHandler *handler;

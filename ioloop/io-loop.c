@@ -114,7 +114,7 @@ io_loop_report_exception (IoLoop       *loop,
 /* Reports and frees an error a callback left. */
 void
 _io_loop_report_and_free (IoLoop *loop,
-                 GError *error)
+                          GError *error)
 {
   g_object_ref (loop);
   io_loop_report_exception (loop, error);

@@ -523,7 +523,7 @@ due_reserve (IoLoopPrivate *priv)
 
 void
 _io_loop_run_timeouts (IoLoop        *loop,
-              IoLoopPrivate *priv)
+                       IoLoopPrivate *priv)
 {
   gint64 now;
   guint i;
