@@ -294,6 +294,7 @@ wakeup_register (IoLoop  *loop,
  * one way to hand work from other threads to the loop's thread, and it
  * wakes a sleeping loop at once. Callbacks added while the loop runs
  * callbacks wait for the next iteration, so that they cannot starve I/O.
+ * It takes a lock, so a signal handler must use an #IoAsync instead.
  *
  * On a closed loop the callback is dropped and @notify runs at once.
  * A %NULL @func is a programmer error.
