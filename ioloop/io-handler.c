@@ -197,8 +197,6 @@ _io_loop_detach_handler (IoLoopPrivate *priv,
   IoHandler *handler = priv->fds[fd].handler;
 
   priv->fds[fd].handler = NULL;
-  if (!handler->internal)
-    priv->n_handlers--;
   _io_loop_queue_change (priv, fd);
 
   if (handler->dispatching)
@@ -266,8 +264,6 @@ _io_loop_attach_handler (IoLoopPrivate  *priv,
   handler->removed = FALSE;
   handler->internal = internal;
   slot->handler = handler;
-  if (!internal)
-    priv->n_handlers++;
   return TRUE;
 }
 

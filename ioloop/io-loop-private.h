@@ -70,8 +70,6 @@ gboolean    _io_timer_heap_contains    (IoTimerHeap    *heap,
 void        _io_timer_heap_remove      (IoTimerHeap    *heap,
                                         IoTimeout      *timeout);
 IoTimeout  *_io_timer_heap_pop         (IoTimerHeap    *heap);
-gint64      _io_timer_heap_get_deadline (IoTimerHeap   *heap,
-                                        IoTimeout      *timeout);
 
 static inline gint64
 _io_timer_heap_next_deadline (IoTimerHeap *heap)
@@ -180,7 +178,6 @@ typedef struct
   int                  *changes;
   guint                 n_changes;
   guint                 changes_size;
-  guint                 n_handlers;
 
   IoTimerHeap           timers;
   IoTimeout           **due;
@@ -228,8 +225,6 @@ IoTimeout     *_io_loop_add_timeout_monotonic (IoLoop         *loop,
                                                IoCallback      func,
                                                gpointer        user_data,
                                                GDestroyNotify  notify);
-gint64         _io_loop_get_timeout_deadline  (IoLoop         *loop,
-                                               IoTimeout      *timeout);
 
 /* IoAsync (io-async.c) */
 void           _io_async_dispatch_all  (IoLoop        *loop);

@@ -448,19 +448,16 @@ poll_and_dispatch (IoLoop         *loop,
   int n, i;
 
   run_prepare_hooks (priv, &timeout_ms);
+
+  /* A kernel event set forgets a closed wake-up fd without a word: look
+   * before sleeping on it (poll and select report it themselves). */
+  if (timeout_ms != 0 && priv->backend_class->apply_checks_fd &&
+      G_UNLIKELY (!_io_wakeup_is_intact (&priv->wakeup)))
+    wakeup_repair (loop);
   _io_loop_flush_changes (priv);
 
   if (timeout_ms != 0)
     {
-      /* A kernel event set forgets a closed wake-up fd without a word: look
-       * before sleeping on it (poll and select report it themselves). */
-      if (priv->backend_class->apply_checks_fd &&
-          G_UNLIKELY (!_io_wakeup_is_intact (&priv->wakeup)))
-        {
-          wakeup_repair (loop);
-          _io_loop_flush_changes (priv);
-        }
-
       /* Tell producers to write the wake-up fd, then look once more:
        * either they see us sleeping, or we see their work. */
       __atomic_store_n (&priv->wakeup.sleeping, 1, __ATOMIC_RELAXED);

@@ -280,15 +280,6 @@ _io_timer_heap_pop (IoTimerHeap *heap)
   return timeout;
 }
 
-gint64
-_io_timer_heap_get_deadline (IoTimerHeap *heap,
-                             IoTimeout   *timeout)
-{
-  if (!_io_timer_heap_contains (heap, timeout))
-    return G_MAXINT64;
-  return heap->nodes[timeout->heap_index].deadline;
-}
-
 /* ---- the loop's timeouts ---------------------------------------------- */
 
 /**
@@ -328,14 +319,6 @@ _io_loop_add_timeout_monotonic (IoLoop         *loop,
   return timeout;
 }
 
-gint64
-_io_loop_get_timeout_deadline (IoLoop    *loop,
-                               IoTimeout *timeout)
-{
-  IoLoopPrivate *priv = _io_loop_get_private (loop);
-
-  return _io_timer_heap_get_deadline (&priv->timers, timeout);
-}
 
 /* Delays beyond this (about 31 years) are clamped: they never fire anyway. */
 #define MAX_DELAY_SECONDS 1e9
