@@ -40,6 +40,7 @@ What this override adds to the introspected classes:
 
 import collections
 import datetime
+import errno
 import functools
 import logging
 import numbers
@@ -79,6 +80,31 @@ _io_remove_handler = Io.Loop.remove_handler
 _io_add_signal_handler = Io.Loop.add_signal_handler
 _io_add_child_watch = Io.Loop.add_child_watch
 _io_async_new = Io.Async.new
+_io_instance = Io.Loop.instance
+_io_initialized = Io.Loop.initialized
+_io_clear_instance = Io.Loop.clear_instance
+_io_list_backends = Io.Loop.list_backends
+_io_new = Io.Loop.new
+_io_new_with_backend = Io.Loop.new_with_backend
+_io_install = Io.Loop.install
+_io_stop = Io.Loop.stop
+_io_is_running = Io.Loop.is_running
+_io_is_closed = Io.Loop.is_closed
+_io_time = Io.Loop.time
+_io_get_backend = Io.Loop.get_backend
+_io_has_handler = Io.Loop.has_handler
+_io_get_fd = Io.Loop.get_fd
+_io_get_timeout_ms = Io.Loop.get_timeout_ms
+_io_attach = Io.Loop.attach
+_io_detach = Io.Loop.detach
+_io_add_main_context = Io.Loop.add_main_context
+_io_remove_main_context = Io.Loop.remove_main_context
+_io_remove_signal_handler = Io.Loop.remove_signal_handler
+_io_remove_child_watch = Io.Loop.remove_child_watch
+_io_reinit_after_fork = Io.Loop.reinit_after_fork
+_io_report_exception = Io.Loop.report_exception
+_io_set_blocking_alarm = Io.Loop.set_blocking_alarm
+_io_get_blocking_alarm = Io.Loop.get_blocking_alarm
 _Events = Io.Events
 
 
@@ -91,6 +117,187 @@ def exception_to_error(exc):
 
 
 __all__.append('exception_to_error')
+
+
+# ---- errors of the Io API as Python exceptions --------------------------
+#
+# A GLib.Error that the C API reports in the Io.LoopError domain is raised
+# as an exception that Tornado and asyncio code catches: an OSError with
+# errno for system-level failures, ValueError for invalid arguments,
+# RuntimeError for the loop's state.  Every class is also a GLib.Error
+# (message, domain, code and matches() keep working), so code written for
+# the plain GI API is not broken.  Only the error path pays: the calls are
+# made inside try blocks, which cost nothing when nothing is raised.
+
+_LOOP_ERROR_DOMAIN = GLib.quark_to_string(Io.LoopError.quark())
+
+
+class _LoopErrorMixin(object):
+    """What the exceptions for Io.LoopError share."""
+
+    #: The Io.LoopError code of the class (its GError code).
+    loop_error = None
+
+    def __reduce__(self):
+        return (_exception_from_fields, (type(self), self.message, self.code,
+                                         getattr(self, 'errno', None)))
+
+
+def _exception_from_fields(cls, message, code, errnum):
+    return cls._from_gerror(message, code, errnum)
+
+
+class _LoopOSError(_LoopErrorMixin, OSError, GLib.Error):
+    # errno of the class; FailedError finds it in the message instead.
+    _errno = None
+
+    # OSError's __str__ ("[Errno 9] message"), not GError's.
+    __str__ = OSError.__str__
+    __repr__ = OSError.__repr__
+
+    @classmethod
+    def _from_gerror(cls, message, code, errnum=None):
+        if errnum is None:
+            errnum = cls._errno
+        exc = cls(errnum, message) if errnum is not None else cls(message)
+        exc.message = message
+        exc.domain = _LOOP_ERROR_DOMAIN
+        exc.code = code
+        return exc
+
+
+class _LoopPlainError(_LoopErrorMixin, GLib.Error):
+    # The message alone, as Python's own exceptions show it.
+    __str__ = BaseException.__str__
+
+    def __repr__(self):
+        return '%s(%r)' % (type(self).__name__, self.message)
+
+    @classmethod
+    def _from_gerror(cls, message, code, errnum=None):
+        return cls(message, _LOOP_ERROR_DOMAIN, code)
+
+
+class FailedError(_LoopOSError):
+    """A system call failed (``Io.LoopError.FAILED``): an ``OSError`` whose
+    ``errno`` is the system's error code (``None`` if the message does not
+    name a system error)."""
+    loop_error = Io.LoopError.FAILED
+
+
+class BadFdError(_LoopOSError):
+    """The file descriptor is not open (``Io.LoopError.BAD_FD``):
+    ``OSError`` with ``errno.EBADF``."""
+    loop_error = Io.LoopError.BAD_FD
+    _errno = errno.EBADF
+
+
+class UnsupportedFdError(_LoopOSError, PermissionError):
+    """The backend cannot watch this kind of file
+    (``Io.LoopError.UNSUPPORTED_FD``): ``PermissionError`` with
+    ``errno.EPERM``, as ``epoll_ctl()`` reports it."""
+    loop_error = Io.LoopError.UNSUPPORTED_FD
+    _errno = errno.EPERM
+
+
+class ExistsError(_LoopOSError, FileExistsError):
+    """Already there (``Io.LoopError.EXISTS``): a second handler for a file
+    descriptor, a second watch of a child, a second attach().  A
+    ``FileExistsError`` with ``errno.EEXIST``, as Tornado's epoll loop raised
+    it for a second handler."""
+    loop_error = Io.LoopError.EXISTS
+    _errno = errno.EEXIST
+
+
+class NotFoundError(_LoopOSError, FileNotFoundError):
+    """The file descriptor has no handler (``Io.LoopError.NOT_FOUND``): a
+    ``FileNotFoundError`` with ``errno.ENOENT``, as Tornado's epoll loop
+    raised it from update_handler()."""
+    loop_error = Io.LoopError.NOT_FOUND
+    _errno = errno.ENOENT
+
+
+class InvalidArgumentError(_LoopPlainError, ValueError):
+    """An argument is out of range (``Io.LoopError.INVALID_ARGUMENT``): a
+    negative file descriptor, events outside READ|WRITE|ERROR, a deadline
+    that is not a finite number."""
+    loop_error = Io.LoopError.INVALID_ARGUMENT
+
+
+class NoBackendError(_LoopPlainError, ValueError):
+    """The backend asked for is unknown or not built
+    (``Io.LoopError.NO_BACKEND``)."""
+    loop_error = Io.LoopError.NO_BACKEND
+
+
+class LoopClosedError(_LoopPlainError):
+    """The loop has been closed (``Io.LoopError.CLOSED``); a
+    ``RuntimeError``."""
+    loop_error = Io.LoopError.CLOSED
+
+
+class LoopRunningError(_LoopPlainError):
+    """The loop is already running (``Io.LoopError.RUNNING``); a
+    ``RuntimeError``, like Tornado's "IOLoop is already running"."""
+    loop_error = Io.LoopError.RUNNING
+
+
+class AlreadyInstalledError(_LoopPlainError):
+    """A global loop already exists (``Io.LoopError.ALREADY_INSTALLED``);
+    a ``RuntimeError``."""
+    loop_error = Io.LoopError.ALREADY_INSTALLED
+
+
+class ForkedError(_LoopPlainError):
+    """The loop was created in another process (``Io.LoopError.FORKED``);
+    a ``RuntimeError``."""
+    loop_error = Io.LoopError.FORKED
+
+
+_ERROR_CLASSES = {}
+for _cls in (FailedError, BadFdError, UnsupportedFdError, ExistsError,
+             NotFoundError, InvalidArgumentError, NoBackendError,
+             LoopClosedError, LoopRunningError, AlreadyInstalledError,
+             ForkedError):
+    _ERROR_CLASSES[int(_cls.loop_error)] = _cls
+    __all__.append(_cls.__name__)
+del _cls
+
+
+def _errno_of_message(message):
+    """The errno whose g_strerror() ends ``message``, or None.
+
+    The C library reports a failed system call as IO_LOOP_ERROR_FAILED with a
+    message ending in ": " and g_strerror (errno): the code itself is not in
+    the GError.  The table is made again on every call (this is the error
+    path) because g_strerror() follows the current locale."""
+    best = None
+    for errnum in errno.errorcode:
+        text = GLib.strerror(errnum)
+        if text and message.endswith(': ' + text):
+            if best is None or len(text) > len(GLib.strerror(best)):
+                best = errnum
+    return best
+
+
+def loop_exception(error):
+    """Return the Python exception for ``error``, a ``GLib.Error``.
+
+    Errors in the ``Io.LoopError`` domain become the exception classes of
+    this module (OSError, ValueError or RuntimeError subclasses that are
+    also ``GLib.Error``); any other error is returned as it is."""
+    if error.domain != _LOOP_ERROR_DOMAIN or isinstance(error, _LoopErrorMixin):
+        return error
+    cls = _ERROR_CLASSES.get(error.code)
+    if cls is None:
+        return error
+    errnum = None
+    if cls is FailedError:
+        errnum = _errno_of_message(error.message)
+    return cls._from_gerror(error.message, error.code, errnum)
+
+
+__all__.append('loop_exception')
 
 
 # ---- running Python callables for the loop -------------------------------
@@ -301,7 +508,12 @@ def _split_fd(fd):
         return fd, fd
     if isinstance(fd, numbers.Integral):
         return int(fd), int(fd)
-    return fd.fileno(), fd
+    try:
+        fileno = fd.fileno
+    except AttributeError:
+        raise TypeError("fd must be an int or an object with fileno(), not %r"
+                        % (fd,)) from None
+    return fileno(), fd
 
 
 def _events(events):
@@ -309,7 +521,15 @@ def _events(events):
     try:
         return _events_cache[events]
     except (KeyError, TypeError):
-        return _Events(int(events))
+        pass
+    # Not one of the usual values: the checks cost nothing on the way above.
+    if not isinstance(events, numbers.Integral):
+        raise TypeError("events must be an int (READ, WRITE, ERROR), not %r"
+                        % (events,))
+    if not 0 <= events <= 0xffffffff:
+        # Out of the C type's range; in range, the library says what is wrong.
+        raise ValueError("Invalid events %#x" % (events,))
+    return _Events(int(events))
 
 
 _events_cache = {}
@@ -540,7 +760,10 @@ class Loop(Io.Loop):
         try:
             if _loop_state(self).pending is not None:
                 self.stop()
-            Io.Loop.start(self)
+            try:
+                Io.Loop.start(self)
+            except GLib.Error as error:
+                raise loop_exception(error) from None
         finally:
             if on_main:
                 _signal_wakeup.pop(self)
@@ -549,7 +772,10 @@ class Loop(Io.Loop):
     def iteration(self, may_block):
         """Run one iteration (see io_loop_iteration()); re-raises a
         KeyboardInterrupt/SystemExit a callback raised."""
-        dispatched = Io.Loop.iteration(self, may_block)
+        try:
+            dispatched = Io.Loop.iteration(self, may_block)
+        except GLib.Error as error:
+            raise loop_exception(error) from None
         self._raise_pending()
         return dispatched
 
@@ -559,7 +785,10 @@ class Loop(Io.Loop):
 
     def _watch_wakeup(self, fd, func):
         state = _loop_state(self)
-        Io.Loop.add_handler(self, fd, Io.Events.READ, func)
+        try:
+            Io.Loop.add_handler(self, fd, Io.Events.READ, func)
+        except GLib.Error as error:
+            raise loop_exception(error) from None
         state.wakeup_fd = fd
 
     def _unwatch_wakeup(self):
@@ -608,6 +837,9 @@ class Loop(Io.Loop):
         objects = _loop_state(self).fd_objects
         try:
             fileno = fd.fileno()
+        except AttributeError:
+            raise TypeError("fd must be an int or an object with fileno(), not %r"
+                            % (fd,)) from None
         except (OSError, ValueError):
             fileno = -1
         if fileno >= 0 and objects.get(fileno) is fd:
@@ -626,14 +858,20 @@ class Loop(Io.Loop):
         """
         fileno, obj = _split_fd(fd)
         state = _loop_state(self)
-        _io_add_handler(self, fileno, _events(events),
-                        _make_run_handler(state.loop_ref, handler, obj))
+        try:
+            _io_add_handler(self, fileno, _events(events),
+                            _make_run_handler(state.loop_ref, handler, obj))
+        except GLib.Error as error:
+            raise loop_exception(error) from None
         if obj is not fileno:
             state.fd_objects[fileno] = obj
 
     def update_handler(self, fd, events):
         """Change the events the handler of ``fd`` listens to."""
-        _io_update_handler(self, self._fileno(fd), _events(events))
+        try:
+            _io_update_handler(self, self._fileno(fd), _events(events))
+        except GLib.Error as error:
+            raise loop_exception(error) from None
 
     def remove_handler(self, fd):
         """Stop listening to ``fd``; an fd without handler is ignored."""
@@ -684,10 +922,13 @@ class Loop(Io.Loop):
             run = self._io_state.run_timeout
         except AttributeError:
             run = _loop_state(self).run_timeout
-        if isinstance(deadline, datetime.timedelta):
-            return _io_call_later(self, deadline.total_seconds(), run, callback)
-        if isinstance(deadline, numbers.Real):
-            return _io_add_timeout(self, float(deadline), run, callback)
+        try:
+            if isinstance(deadline, datetime.timedelta):
+                return _io_call_later(self, deadline.total_seconds(), run, callback)
+            if isinstance(deadline, numbers.Real):
+                return _io_add_timeout(self, float(deadline), run, callback)
+        except GLib.Error as error:
+            raise loop_exception(error) from None
         raise TypeError("Unsupported deadline %r" % (deadline,))
 
     def call_later(self, delay, callback, *args, **kwargs):
@@ -698,7 +939,10 @@ class Loop(Io.Loop):
             run = self._io_state.run_timeout
         except AttributeError:
             run = _loop_state(self).run_timeout
-        return _io_call_later(self, float(delay), run, callback)
+        try:
+            return _io_call_later(self, float(delay), run, callback)
+        except GLib.Error as error:
+            raise loop_exception(error) from None
 
     def call_at(self, when, callback, *args, **kwargs):
         """Call ``callback`` at the Unix time ``when``; returns a handle."""
@@ -718,8 +962,11 @@ class Loop(Io.Loop):
             loop_ref = self._io_state.loop_ref
         except AttributeError:
             loop_ref = _loop_state(self).loop_ref
-        return _io_add_signal_handler(self, signum,
-                                      _make_run_signal(loop_ref, func, user_data))
+        try:
+            return _io_add_signal_handler(self, signum,
+                                          _make_run_signal(loop_ref, func, user_data))
+        except GLib.Error as error:
+            raise loop_exception(error) from None
 
     def add_child_watch(self, pid, func, *user_data):
         """Call ``func(pid, wait_status, *user_data)`` once, on the loop's
@@ -729,8 +976,252 @@ class Loop(Io.Loop):
             loop_ref = self._io_state.loop_ref
         except AttributeError:
             loop_ref = _loop_state(self).loop_ref
-        return _io_add_child_watch(self, pid,
-                                   _make_run_child(loop_ref, func, user_data))
+        try:
+            return _io_add_child_watch(self, pid,
+                                       _make_run_child(loop_ref, func, user_data))
+        except GLib.Error as error:
+            raise loop_exception(error) from None
+
+    # -- the rest of Io.Loop, with Python docstrings --
+    #
+    # These call the introspected functions as they are; they exist so that
+    # help() shows what they do from Python, and so that their GLib.Error
+    # becomes one of this module's exceptions.
+
+    @staticmethod
+    def instance():
+        """Return the global loop, creating it on first use (thread-safe).
+
+        ``instance() -> IOLoop``.  Most single-threaded programs use only this
+        loop; classes that need a loop may take an optional one and fall back
+        to it.
+        """
+        return _io_instance()
+
+    @staticmethod
+    def initialized():
+        """Return True if the global loop exists (``instance()`` was called or
+        a loop was installed).
+
+        ``initialized() -> bool``.
+        """
+        return _io_initialized()
+
+    @staticmethod
+    def clear_instance():
+        """Forget the global loop, so that the next ``instance()`` makes a new
+        one and ``install()`` may install another.  For tests and shutdown.
+
+        ``clear_instance() -> None``.
+        """
+        _io_clear_instance()
+
+    @staticmethod
+    def list_backends():
+        """Return the names of the backends built into the library, best first
+        (among ``'epoll'``, ``'kqueue'``, ``'poll'`` and ``'select'``).
+
+        ``list_backends() -> list[str]``.
+        """
+        return _io_list_backends()
+
+    @staticmethod
+    def new():
+        """Return a new loop on the backend named by ``IOLOOP_BACKEND``, or the
+        best one (an unknown name warns and uses the best one).
+
+        ``new() -> IOLoop``; ``IOLoop()`` does the same.
+        """
+        return _io_new()
+
+    @staticmethod
+    def new_with_backend(backend):
+        """Return a new loop on ``backend`` (``'epoll'``, ``'poll'``...).
+
+        ``new_with_backend(backend: str) -> IOLoop``.  Raises
+        ``NoBackendError`` (a ``ValueError``) if the backend is unknown or not
+        built, ``FailedError`` (an ``OSError``) if the system refuses it.
+        """
+        try:
+            return _io_new_with_backend(backend)
+        except GLib.Error as error:
+            raise loop_exception(error) from None
+
+    def install(self):
+        """Make this loop the global one that ``instance()`` returns (for a
+        subclass, say).
+
+        ``install() -> bool`` (True).  Raises ``AlreadyInstalledError`` (a
+        ``RuntimeError``) if a global loop exists already.
+        """
+        try:
+            return _io_install(self)
+        except GLib.Error as error:
+            raise loop_exception(error) from None
+
+    def stop(self):
+        """Stop the loop after the current iteration; if it is not running,
+        the next ``start()`` returns at once.  Safe from any thread.
+
+        ``stop() -> None``.  From a Python signal handler this is safe too
+        (the handler runs on the main thread between bytecodes).
+        """
+        _io_stop(self)
+
+    def is_running(self):
+        """Return True while ``start()`` runs (the same as ``running()``).
+
+        ``is_running() -> bool``.
+        """
+        return _io_is_running(self)
+
+    def is_closed(self):
+        """Return True once ``close()`` was called.
+
+        ``is_closed() -> bool``.
+        """
+        return _io_is_closed(self)
+
+    def time(self):
+        """Return the loop's current time in seconds since the epoch, as
+        ``time.time()`` does: what ``add_timeout()`` takes.
+
+        ``time() -> float``.  Timeouts run on the monotonic clock: changing
+        the wall clock neither fires nor delays them.
+        """
+        return _io_time(self)
+
+    def get_backend(self):
+        """Return the name of the backend the loop polls with.
+
+        ``get_backend() -> str``.
+        """
+        return _io_get_backend(self)
+
+    def has_handler(self, fd):
+        """Return True if the file descriptor ``fd`` (an int) has a handler.
+
+        ``has_handler(fd: int) -> bool``.
+        """
+        return _io_has_handler(self, fd)
+
+    def get_fd(self):
+        """Return the backend's own pollable fd (epoll, kqueue), readable when
+        an iteration has events to dispatch; -1 for poll and select or on a
+        closed loop.  For driving the loop from another main loop.
+
+        ``get_fd() -> int``.
+        """
+        return _io_get_fd(self)
+
+    def get_timeout_ms(self):
+        """Return how long the next iteration would block: 0 if callbacks are
+        pending or a timeout is due, -1 if nothing is scheduled, else the
+        milliseconds until the next deadline.
+
+        ``get_timeout_ms() -> int``.
+        """
+        return _io_get_timeout_ms(self)
+
+    def attach(self, context=None):
+        """Let GLib drive the loop: attach to ``context`` (None: the default
+        ``GLib.MainContext``) a source that runs the loop's iterations, so
+        that ``GLib.MainLoop.run()`` runs its handlers, callbacks and
+        timeouts.
+
+        ``attach(context: GLib.MainContext = None) -> int``: the source's id.
+        Raises ``ExistsError`` if the loop is attached already,
+        ``LoopRunningError`` while ``start()`` runs, ``InvalidArgumentError``
+        if the loop hosts ``context`` (``add_main_context()``).
+        """
+        try:
+            return _io_attach(self, context)
+        except GLib.Error as error:
+            raise loop_exception(error) from None
+
+    def detach(self):
+        """Undo ``attach()``: GLib no longer drives the loop.
+
+        ``detach() -> bool``: True if the loop was attached.
+        """
+        return _io_detach(self)
+
+    def add_main_context(self, context=None):
+        """Let the loop drive GLib: each iteration also iterates ``context``
+        (None: the default ``GLib.MainContext``), so that GDBus, GIO's async
+        operations and ``GLib.timeout_add()`` run while ``start()`` runs.
+
+        ``add_main_context(context: GLib.MainContext = None) -> bool``.
+        Raises ``ExistsError`` if the loop hosts ``context`` already,
+        ``InvalidArgumentError`` if the loop is attached to it.
+        """
+        try:
+            return _io_add_main_context(self, context)
+        except GLib.Error as error:
+            raise loop_exception(error) from None
+
+    def remove_main_context(self, context=None):
+        """Stop iterating ``context`` (see ``add_main_context()``).
+
+        ``remove_main_context(context: GLib.MainContext = None) -> bool``:
+        True if the loop hosted it.
+        """
+        return _io_remove_main_context(self, context)
+
+    def remove_signal_handler(self, id):
+        """Remove a handler of ``add_signal_handler()`` by its id; removing it
+        twice does nothing.
+
+        ``remove_signal_handler(id: int) -> bool``: True if one was removed.
+        """
+        return _io_remove_signal_handler(self, id)
+
+    def remove_child_watch(self, id):
+        """Remove a watch of ``add_child_watch()`` by its id (the child is
+        then not reaped); removing it twice does nothing.
+
+        ``remove_child_watch(id: int) -> bool``: True if one was removed.
+        """
+        return _io_remove_child_watch(self, id)
+
+    def reinit_after_fork(self):
+        """In a child process after ``os.fork()``: give the loop its own
+        backend and wake-up fd, keeping its handlers, timeouts and callbacks.
+        Until then, the loop raises ``ForkedError`` in the child.
+
+        ``reinit_after_fork() -> bool`` (True).  Call it while the loop is
+        not running; raises ``LoopRunningError`` or ``FailedError``
+        otherwise.
+        """
+        try:
+            return _io_reinit_after_fork(self)
+        except GLib.Error as error:
+            raise loop_exception(error) from None
+
+    def report_exception(self, error):
+        """Emit ``callback-exception`` for ``error``, as the loop does when a
+        callback fails: a ``GLib.Error`` or any exception (made into a
+        ``GLib.Error`` by ``exception_to_error()``).
+
+        ``report_exception(error: BaseException) -> None``.
+        """
+        _io_report_exception(self, exception_to_error(error))
+
+    def set_blocking_alarm(self, seconds):
+        """Arm ``SIGALRM`` for ``seconds`` whenever the loop dispatches (0
+        disables it); the disposition of ``SIGALRM`` is left alone.  Use
+        ``set_blocking_signal_threshold()`` to install a handler too.
+
+        ``set_blocking_alarm(seconds: float) -> None``.
+        """
+        _io_set_blocking_alarm(self, seconds)
+
+    def get_blocking_alarm(self):
+        """Return the threshold of ``set_blocking_alarm()``, 0 if disabled.
+
+        ``get_blocking_alarm() -> float``.
+        """
+        return _io_get_blocking_alarm(self)
 
     # -- blocking watchdog --
 
