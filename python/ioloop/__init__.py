@@ -1,8 +1,9 @@
-# ioloop.py: Tornado's classic IOLoop API on libioloop
+# ioloop: Tornado's classic IOLoop and an asyncio event loop on libioloop
 #
 # Copyright 2026 The ioloop authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""An I/O event loop for non-blocking sockets (Tornado's classic ``IOLoop``).
+"""An I/O event loop for non-blocking sockets: Tornado's classic ``IOLoop``,
+and an :mod:`asyncio` event loop on the same engine.
 
 ``IOLoop`` is ``Io.Loop`` from GObject Introspection (namespace ``Io`` 1.0),
 given Tornado's interface by the PyGObject override ``gi/overrides/Io.py``::
@@ -12,17 +13,43 @@ given Tornado's interface by the PyGObject override ``gi/overrides/Io.py``::
     io_loop = ioloop.IOLoop.instance()
     io_loop.add_handler(sock.fileno(), callback, io_loop.READ)
     io_loop.start()
+
+``EventLoop`` is a complete ``asyncio`` event loop whose engine is an
+``Io.Loop``::
+
+    import ioloop
+
+    async def main():
+        ...
+
+    ioloop.run(main())          # or: ioloop.install(); asyncio.run(main())
+
+``EventLoop``, ``new_event_loop``, ``EventLoopPolicy``, ``install`` and
+``run`` are imported on first use, so that programs using only the classic
+API do not import :mod:`asyncio`.
 """
 
+import sys
 import weakref
 
-import gi
+try:
+    import gi
+    gi.require_version
+except (ImportError, AttributeError):
+    # Without PyGObject, an installed gi/overrides directory makes 'gi' a
+    # namespace package with nothing in it: say what is really wrong.
+    raise ImportError(
+        "ioloop needs PyGObject (the 'gi' module), which %s does not have: "
+        "run the program with /usr/bin/python3, or install PyGObject for this "
+        "Python (on Debian: apt install python3-gi)" % (sys.executable,),
+        name='gi') from None
 
 gi.require_version('Io', '1.0')
 
 from gi.repository import Io  # noqa: E402
 
-__all__ = ['IOLoop', 'PeriodicCallback', 'Io']
+__all__ = ['IOLoop', 'PeriodicCallback', 'Io', 'EventLoop', 'EventLoopPolicy',
+           'new_event_loop', 'install', 'run']
 
 IOLoop = Io.Loop
 if not hasattr(IOLoop, 'add_timeout') or not hasattr(IOLoop, 'READ'):
@@ -74,3 +101,27 @@ class PeriodicCallback(object):
     def is_running(self):
         """Return True if this PeriodicCallback has been started."""
         return self._periodic is not None and self._periodic.is_running()
+
+
+# The asyncio half, imported on first use (PEP 562).
+_ASYNCIO_NAMES = {
+    'EventLoop': '_events',
+    'EventLoopPolicy': '_policy',
+    'new_event_loop': '_policy',
+    'install': '_policy',
+    'run': '_policy',
+}
+
+
+def __getattr__(name):
+    module = _ASYNCIO_NAMES.get(name)
+    if module is None:
+        raise AttributeError("module %r has no attribute %r" % (__name__, name))
+    import importlib
+    value = getattr(importlib.import_module('.' + module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_ASYNCIO_NAMES))

@@ -1,0 +1,758 @@
+# _events.py: an asyncio event loop whose engine is an Io.Loop
+#
+# Copyright 2026 The ioloop authors
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""``ioloop.EventLoop``: asyncio on libioloop.
+
+asyncio's Unix selector loop gives the transports, protocols, streams, SSL,
+``sock_*``, sendfile, pipes and servers; this module replaces what drives
+them.  Nothing here polls: every piece of asyncio's ``_run_once()`` becomes
+something the ``Io.Loop`` calls when it is due, so that asyncio progresses
+whoever iterates the ``Io.Loop`` (``run_forever()``, the classic
+``io_loop.start()``, or GLib through ``io_loop.attach()``):
+
+- ``call_soon()`` appends to asyncio's ready queue and, at most once per
+  iteration, sends an ``Io.Async`` whose one function runs the handles that
+  were ready when it started (asyncio's rule: what they schedule waits for
+  the next iteration);
+- ``call_later()``/``call_at()`` are ``Io.Loop`` timeouts on the monotonic
+  clock (``time()`` is ``time.monotonic()``, the clock of the loop's timers);
+- readers and writers are ``Io.Loop`` handlers, one per file descriptor
+  whichever of the two it has, each running its handle directly;
+- ``call_soon_threadsafe()`` sends the same ``Io.Async`` (thread-safe);
+- ``add_signal_handler()`` is ``Io.Loop.add_signal_handler()`` and a child
+  process's exit comes from ``Io.Loop.add_child_watch()`` (a pidfd where
+  the kernel has them): no asyncio child watcher is involved.
+"""
+
+import collections.abc
+import errno
+import os
+import selectors
+import signal
+import sys
+import threading
+import time
+import warnings
+
+from asyncio import base_events, coroutines, events, unix_events
+from asyncio.log import logger
+
+from gi.module import get_introspection_module
+from gi.repository import GLib
+
+import ioloop
+
+__all__ = ['EventLoop']
+
+# The introspected functions, without the override's Tornado-style wrappers:
+# every Python function given to them here runs asyncio handles, which catch
+# what callbacks raise themselves.
+_Io = get_introspection_module('Io')
+_io_add_handler = _Io.Loop.add_handler
+_io_update_handler = _Io.Loop.update_handler
+_io_remove_handler = _Io.Loop.remove_handler
+_io_call_later = _Io.Loop.call_later
+_io_remove_timeout = _Io.Loop.remove_timeout
+_io_add_signal_handler = _Io.Loop.add_signal_handler
+_io_remove_signal_handler = _Io.Loop.remove_signal_handler
+_io_add_child_watch = _Io.Loop.add_child_watch
+_io_remove_child_watch = _Io.Loop.remove_child_watch
+_io_async_new = _Io.Async.new
+_IoLoopError = _Io.LoopError
+_IO_ERROR_QUARK = _Io.LoopError.quark()
+
+_READ = selectors.EVENT_READ
+_WRITE = selectors.EVENT_WRITE
+_IO_READ = int(_Io.Events.READ)
+_IO_WRITE = int(_Io.Events.WRITE)
+_IO_ERROR = int(_Io.Events.ERROR)
+# asyncio's masks (EVENT_READ 1, EVENT_WRITE 2) as Io.Events.
+_IO_EVENTS = {
+    _READ: _Io.Events(_IO_READ),
+    _WRITE: _Io.Events(_IO_WRITE),
+    _READ | _WRITE: _Io.Events(_IO_READ | _IO_WRITE),
+}
+_RUN_READER = _IO_READ | _IO_ERROR
+_RUN_WRITER = _IO_WRITE | _IO_ERROR
+
+_monotonic = time.monotonic
+_Handle = events.Handle
+_get_running_loop = events._get_running_loop
+_set_running_loop = events._set_running_loop
+
+
+def _error_to_exception(error, fd=None):
+    """The exception asyncio (its selectors) raises where the ``Io.Loop``
+    reported the ``GLib.Error`` ``error``."""
+    if not isinstance(error, GLib.Error) or error.domain != GLib.quark_to_string(_IO_ERROR_QUARK):
+        return error
+    code = error.code
+    if code == _IoLoopError.BAD_FD:
+        exc = OSError(errno.EBADF, os.strerror(errno.EBADF))
+    elif code == _IoLoopError.UNSUPPORTED_FD:
+        # What epoll says of a regular file.
+        exc = PermissionError(errno.EPERM, os.strerror(errno.EPERM))
+    elif code == _IoLoopError.INVALID_ARGUMENT:
+        exc = ValueError(error.message)
+    elif code == _IoLoopError.CLOSED:
+        exc = RuntimeError('Event loop is closed')
+    elif code == _IoLoopError.RUNNING:
+        exc = RuntimeError('This event loop is already running')
+    else:
+        exc = OSError(error.message)
+    exc.__cause__ = error
+    return exc
+
+
+def _fileobj_to_fd(fileobj):
+    """The file descriptor of an int or an object with ``fileno()``, as
+    :mod:`selectors` takes them."""
+    if isinstance(fileobj, int):
+        fd = fileobj
+    else:
+        try:
+            fd = int(fileobj.fileno())
+        except (AttributeError, TypeError, ValueError):
+            raise ValueError("Invalid file object: %r" % (fileobj,)) from None
+    if fd < 0:
+        raise ValueError("Invalid file descriptor: %d" % (fd,))
+    return fd
+
+
+class _FdEntry(object):
+    """What is registered for one file descriptor."""
+
+    __slots__ = ('fileobj', 'mask', 'reader', 'writer')
+
+    def __init__(self, fileobj):
+        self.fileobj = fileobj
+        self.mask = 0
+        self.reader = None
+        self.writer = None
+
+
+class _IoSelector(selectors.BaseSelector):
+    """The face asyncio's selector loop shows of its selector, over the
+    loop's own table of readers and writers.
+
+    asyncio reads it (``get_key()`` in the transports' ``repr()``); the
+    loop registers file descriptors with the ``Io.Loop`` itself, so the
+    mutating methods and ``select()`` are refused.
+    """
+
+    def __init__(self, fds):
+        self._fds = fds
+        self._map = _SelectorMapping(fds)
+
+    def register(self, fileobj, events, data=None):
+        """Refused: use the loop's add_reader()/add_writer()."""
+        raise NotImplementedError("register file descriptors with add_reader()/add_writer()")
+
+    def unregister(self, fileobj):
+        """Refused: use the loop's remove_reader()/remove_writer()."""
+        raise NotImplementedError("unregister file descriptors with remove_reader()/remove_writer()")
+
+    def modify(self, fileobj, events, data=None):
+        """Refused: use the loop's add_reader()/add_writer()."""
+        raise NotImplementedError("modify file descriptors with add_reader()/add_writer()")
+
+    def select(self, timeout=None):
+        """Refused: the ``Io.Loop`` waits for events."""
+        raise NotImplementedError("the Io.Loop waits for events")
+
+    def get_map(self):
+        """A read-only mapping of file objects to ``SelectorKey``."""
+        return self._map
+
+    def close(self):
+        """Forget the mapping (the loop releases its handlers itself)."""
+        self._fds = {}
+        self._map = _SelectorMapping(self._fds)
+
+
+class _SelectorMapping(collections.abc.Mapping):
+    """fd or file object -> ``selectors.SelectorKey``, read-only."""
+
+    __slots__ = ('_fds',)
+
+    def __init__(self, fds):
+        self._fds = fds
+
+    def __len__(self):
+        return len(self._fds)
+
+    def __iter__(self):
+        return iter(self._fds)
+
+    def __getitem__(self, fileobj):
+        try:
+            fd = _fileobj_to_fd(fileobj)
+        except ValueError:
+            fd = None
+        entry = self._fds.get(fd)
+        if entry is None:
+            raise KeyError("%r is not registered" % (fileobj,))
+        return selectors.SelectorKey(entry.fileobj, fd, entry.mask,
+                                     (entry.reader, entry.writer))
+
+
+
+class EventLoop(unix_events.SelectorEventLoop):
+    """An :class:`asyncio.AbstractEventLoop` whose engine is an ``Io.Loop``.
+
+    ``io_loop`` is the ``Io.Loop`` to run on; by default a new one
+    (``Io.Loop.new()``, which honours ``IOLOOP_BACKEND``), closed with this
+    loop.  A loop given here is shared, not owned: ``close()`` releases
+    what this event loop registered on it and leaves it open, so that
+    ``EventLoop(ioloop.IOLoop.instance())`` runs asyncio tasks beside
+    Tornado-style handlers, whichever of ``run_forever()`` and
+    ``io_loop.start()`` drives.
+    """
+
+    def __init__(self, io_loop=None):
+        if io_loop is None:
+            io_loop = ioloop.IOLoop.new()
+            self._owns_io_loop = True
+        else:
+            if not isinstance(io_loop, _Io.Loop):
+                raise TypeError("io_loop must be an Io.Loop, not %r" % (type(io_loop).__name__,))
+            if io_loop.is_closed():
+                raise RuntimeError("the Io.Loop is closed")
+            self._owns_io_loop = False
+        self._io_loop = io_loop
+        self._fds = {}                 # fd -> _FdEntry
+        self._timers = {}              # id(timer) -> _TimerHandle
+        self._child_watches = {}       # watch id -> pid
+        self._wake = None              # Io.Async.send, once the Io.Async exists
+        self._async = None
+        self._drain_scheduled = False
+        super().__init__(_IoSelector(self._fds))
+
+    @property
+    def io_loop(self):
+        """The ``Io.Loop`` this event loop runs on."""
+        return self._io_loop
+
+    def __repr__(self):
+        return '<%s running=%s closed=%s debug=%s backend=%s>' % (
+            type(self).__name__, self.is_running(), self.is_closed(),
+            self.get_debug(), self._io_loop.get_backend())
+
+    # -- the wake-up: one Io.Async instead of the self-pipe ----------------
+
+    def _make_self_pipe(self):
+        # No self-pipe: asyncio's attributes for it stay None.
+        self._ssock = self._csock = None
+        self._async = _io_async_new(self._io_loop, self._run_ready)
+        self._wake = self._async.send
+        if self._async.is_closed():
+            raise RuntimeError("the Io.Loop is closed")
+        # The Io.Loop's wake-up descriptor stands where asyncio counts its
+        # self-pipe.
+        self._internal_fds += 1
+
+    def _close_self_pipe(self):
+        if self._async is not None:
+            self._async.close()
+            self._internal_fds -= 1
+        self._wake = _drop_wake
+        self._async = None
+
+    def _write_to_self(self):
+        # Thread-safe, and harmless on a closed loop.
+        self._wake()
+
+    def _process_self_data(self, data):
+        pass
+
+    # -- running ----------------------------------------------------------
+
+    def run_forever(self):
+        """Run until stop() is called, by running the ``Io.Loop``."""
+        self._check_closed()
+        self._check_running()
+        if self._io_loop.is_running():
+            raise RuntimeError('The Io.Loop of this event loop is already running')
+        self._set_coroutine_origin_tracking(self._debug)
+        old_agen_hooks = sys.get_asyncgen_hooks()
+        try:
+            self._thread_id = threading.get_ident()
+            sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
+                                   finalizer=self._asyncgen_finalizer_hook)
+            _set_running_loop(self)
+            if self._stopping:
+                # stop() before run_forever(): one iteration, as asyncio.
+                self._schedule_drain()
+            try:
+                self._io_loop.start()
+            except GLib.Error as error:
+                raise _error_to_exception(error) from None
+        finally:
+            self._stopping = False
+            self._thread_id = None
+            _set_running_loop(None)
+            self._set_coroutine_origin_tracking(False)
+            sys.set_asyncgen_hooks(*old_agen_hooks)
+
+    def stop(self):
+        """Stop running: the callbacks already ready run first (those they
+        schedule wait for the next run), then ``run_forever()`` returns.
+
+        Stops the ``Io.Loop`` too when it is driven by ``io_loop.start()``.
+        """
+        self._stopping = True
+        if not self._closed:
+            self._schedule_drain()
+
+    def _schedule_drain(self):
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            self._wake()
+
+    def _run_ready(self):
+        """The function of the Io.Async: run the handles that are ready."""
+        # Clear the flag before counting: a handle added from now on (by
+        # the handles run below or by another thread) sends the Io.Async
+        # again for the next iteration.
+        self._drain_scheduled = False
+        ready = self._ready
+        ntodo = len(ready)
+        outside = self._thread_id is None and _get_running_loop() is not self
+        if outside:
+            previous = _get_running_loop()
+            _set_running_loop(self)
+        try:
+            if self._debug:
+                for _ in range(ntodo):
+                    handle = ready.popleft()
+                    if not handle._cancelled:
+                        self._run_handle_debug(handle)
+            else:
+                for _ in range(ntodo):
+                    handle = ready.popleft()
+                    if not handle._cancelled:
+                        handle._run()
+        except BaseException:
+            # KeyboardInterrupt or SystemExit (Handle._run() reports the
+            # rest): io_loop.start() raises it after stopping.
+            if ready:
+                self._schedule_drain()
+            self._io_loop._keep_exception()
+        finally:
+            if outside:
+                _set_running_loop(previous)
+        if self._stopping:
+            self._io_loop.stop()
+            if self._thread_id is None:
+                # io_loop.start() drove: stopped, nothing to leave behind.
+                self._stopping = False
+
+    def _run_handle_debug(self, handle):
+        self._current_handle = handle
+        try:
+            t0 = _monotonic()
+            handle._run()
+            dt = _monotonic() - t0
+            if dt >= self.slow_callback_duration:
+                logger.warning('Executing %s took %.3f seconds',
+                               base_events._format_handle(handle), dt)
+        finally:
+            self._current_handle = None
+
+    def _dispatch(self, handle):
+        """Run one handle for the Io.Loop (a timer, a reader, a writer, a
+        signal): the running loop set if ``run_forever()`` does not run,
+        KeyboardInterrupt and SystemExit handed to ``io_loop.start()``."""
+        outside = self._thread_id is None and _get_running_loop() is not self
+        if outside:
+            previous = _get_running_loop()
+            _set_running_loop(self)
+        try:
+            if self._debug:
+                self._run_handle_debug(handle)
+            else:
+                handle._run()
+        except BaseException:
+            self._io_loop._keep_exception()
+        finally:
+            if outside:
+                _set_running_loop(previous)
+
+    # -- callbacks ----------------------------------------------------------
+
+    def call_soon(self, callback, *args, context=None):
+        """Arrange for ``callback(*args)`` to be called on the next
+        iteration, in the order of the calls; returns an
+        :class:`asyncio.Handle`."""
+        if self._closed:
+            raise RuntimeError('Event loop is closed')
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, 'call_soon')
+        handle = _Handle(callback, args, self, context)
+        if handle._source_traceback:
+            del handle._source_traceback[-1]
+        self._ready.append(handle)
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            self._wake()
+        return handle
+
+    def _call_soon(self, callback, args, context):
+        handle = _Handle(callback, args, self, context)
+        if handle._source_traceback:
+            del handle._source_traceback[-1]
+        self._ready.append(handle)
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            self._wake()
+        return handle
+
+    def _add_callback(self, handle):
+        if not handle._cancelled:
+            self._ready.append(handle)
+            self._schedule_drain()
+
+    def call_soon_threadsafe(self, callback, *args, context=None):
+        """Like call_soon(), but safe from any thread (and from a Python
+        signal handler): wakes the ``Io.Loop``."""
+        self._check_closed()
+        if self._debug:
+            self._check_callback(callback, 'call_soon_threadsafe')
+        handle = _Handle(callback, args, self, context)
+        if handle._source_traceback:
+            del handle._source_traceback[-1]
+        self._ready.append(handle)
+        # Always send: the flag is the loop thread's (an Io.Async coalesces).
+        self._drain_scheduled = True
+        self._wake()
+        return handle
+
+    # -- timers -------------------------------------------------------------
+
+    def time(self):
+        """The loop's time: ``time.monotonic()``, the monotonic clock on
+        which the ``Io.Loop`` runs its timeouts."""
+        return _monotonic()
+
+    def call_later(self, delay, callback, *args, context=None):
+        """Arrange for ``callback(*args)`` to be called after ``delay``
+        seconds; returns an :class:`asyncio.TimerHandle`."""
+        if delay is None:
+            raise TypeError('delay must not be None')
+        return self._add_timer(_monotonic() + delay, delay, callback, args, context, 'call_later')
+
+    def call_at(self, when, callback, *args, context=None):
+        """Arrange for ``callback(*args)`` to be called at loop time
+        ``when``; returns an :class:`asyncio.TimerHandle`."""
+        if when is None:
+            raise TypeError("when cannot be None")
+        return self._add_timer(when, when - _monotonic(), callback, args, context, 'call_at')
+
+    def _add_timer(self, when, delay, callback, args, context, method):
+        if self._closed:
+            raise RuntimeError('Event loop is closed')
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, method)
+        timer = _TimerHandle(when, callback, args, self, context)
+        if timer._source_traceback:
+            del timer._source_traceback[-1]
+        try:
+            timer._io_timeout = _io_call_later(self._io_loop, float(delay), self._run_timer, timer)
+        except GLib.Error as error:
+            raise _error_to_exception(error) from None
+        timer._scheduled = True
+        self._timers[id(timer)] = timer
+        return timer
+
+    def _run_timer(self, timer):
+        del self._timers[id(timer)]
+        timer._scheduled = False
+        timer._io_timeout = None
+        if not timer._cancelled:
+            self._dispatch(timer)
+
+    def _timer_handle_cancelled(self, handle):
+        if handle._scheduled:
+            handle._scheduled = False
+            self._timers.pop(id(handle), None)
+            timeout, handle._io_timeout = handle._io_timeout, None
+            if timeout is not None and not self._io_loop.is_closed():
+                _io_remove_timeout(self._io_loop, timeout)
+
+    # -- readers and writers ------------------------------------------------
+
+    def _fd_ready(self, fd, events):
+        """The Io.Loop handler of every file descriptor."""
+        entry = self._fds.get(fd)
+        if entry is None:
+            return
+        events = events.real
+        if events & _RUN_READER and entry.reader is not None:
+            self._dispatch(entry.reader)
+            # The reader may have removed or replaced the writer.
+            entry = self._fds.get(fd)
+            if entry is None:
+                return
+        if events & _RUN_WRITER and entry.writer is not None:
+            self._dispatch(entry.writer)
+
+    def _set_mask(self, fd, entry, mask):
+        """Make the Io.Loop watch ``fd`` for ``mask`` (0: not at all)."""
+        old = entry.mask
+        if mask == old:
+            return
+        io_loop = self._io_loop
+        try:
+            if not mask:
+                del self._fds[fd]
+                try:
+                    _io_remove_handler(io_loop, fd)
+                except GLib.Error:
+                    # Closed behind our back (the fd, or the Io.Loop).
+                    pass
+            elif not old:
+                _io_add_handler(io_loop, fd, _IO_EVENTS[mask], self._fd_ready)
+                self._fds[fd] = entry
+            else:
+                _io_update_handler(io_loop, fd, _IO_EVENTS[mask])
+        except GLib.Error as error:
+            raise _error_to_exception(error, fd) from None
+        entry.mask = mask
+
+    def _add_reader(self, fd, callback, *args):
+        self._check_closed()
+        fileobj, fd = fd, _fileobj_to_fd(fd)
+        handle = _Handle(callback, args, self, None)
+        entry = self._fds.get(fd) or _FdEntry(fileobj)
+        self._set_mask(fd, entry, entry.mask | _READ)
+        old, entry.reader = entry.reader, handle
+        if old is not None:
+            old.cancel()
+        return handle
+
+    def _add_writer(self, fd, callback, *args):
+        self._check_closed()
+        fileobj, fd = fd, _fileobj_to_fd(fd)
+        handle = _Handle(callback, args, self, None)
+        entry = self._fds.get(fd) or _FdEntry(fileobj)
+        self._set_mask(fd, entry, entry.mask | _WRITE)
+        old, entry.writer = entry.writer, handle
+        if old is not None:
+            old.cancel()
+        return handle
+
+    def _lookup_fd(self, fileobj):
+        try:
+            return _fileobj_to_fd(fileobj)
+        except ValueError:
+            # A closed file object (fileno() is -1 then): find it.
+            for fd, entry in self._fds.items():
+                if entry.fileobj is fileobj:
+                    return fd
+            raise
+
+    def _remove_reader(self, fd):
+        if self._closed:
+            return False
+        fd = self._lookup_fd(fd)
+        entry = self._fds.get(fd)
+        if entry is None or entry.reader is None:
+            return False
+        handle, entry.reader = entry.reader, None
+        self._set_mask(fd, entry, entry.mask & ~_READ)
+        handle.cancel()
+        return True
+
+    def _remove_writer(self, fd):
+        if self._closed:
+            return False
+        fd = self._lookup_fd(fd)
+        entry = self._fds.get(fd)
+        if entry is None or entry.writer is None:
+            return False
+        handle, entry.writer = entry.writer, None
+        self._set_mask(fd, entry, entry.mask & ~_WRITE)
+        handle.cancel()
+        return True
+
+    def add_reader(self, fd, callback, *args):
+        """Call ``callback(*args)`` whenever ``fd`` (a file descriptor or
+        an object with ``fileno()``) is readable.  Raises ``OSError``
+        (``EBADF``) for a file descriptor that is not open."""
+        self._ensure_fd_no_transport(fd)
+        self._add_reader(fd, callback, *args)
+
+    def remove_reader(self, fd):
+        """Stop watching ``fd`` for reading; True if it was watched."""
+        self._ensure_fd_no_transport(fd)
+        return self._remove_reader(fd)
+
+    def add_writer(self, fd, callback, *args):
+        """Call ``callback(*args)`` whenever ``fd`` (a file descriptor or
+        an object with ``fileno()``) is writable.  Raises ``OSError``
+        (``EBADF``) for a file descriptor that is not open."""
+        self._ensure_fd_no_transport(fd)
+        self._add_writer(fd, callback, *args)
+
+    def remove_writer(self, fd):
+        """Stop watching ``fd`` for writing; True if it was watched."""
+        self._ensure_fd_no_transport(fd)
+        return self._remove_writer(fd)
+
+    # -- Unix signals ---------------------------------------------------------
+
+    def add_signal_handler(self, sig, callback, *args):
+        """Call ``callback(*args)`` on the loop's thread whenever the Unix
+        signal ``sig`` arrives (through ``Io.Loop.add_signal_handler()``).
+
+        Raises ``TypeError`` for a coroutine or a ``sig`` that is not an
+        int, ``ValueError`` for an invalid signal number and
+        ``RuntimeError`` for one that cannot be caught.
+        """
+        if coroutines.iscoroutine(callback) or coroutines.iscoroutinefunction(callback):
+            raise TypeError("coroutines cannot be used with add_signal_handler()")
+        self._check_signal(sig)
+        self._check_closed()
+        handle = _Handle(callback, args, self, None)
+        try:
+            watch_id = _io_add_signal_handler(self._io_loop, sig, self._run_signal)
+        except GLib.Error as error:
+            if error.code == _IoLoopError.INVALID_ARGUMENT:
+                raise RuntimeError('sig %d cannot be caught' % sig) from None
+            raise _error_to_exception(error) from None
+        old = self._signal_handlers.get(sig)
+        self._signal_handlers[sig] = (handle, watch_id)
+        if old is not None:
+            self._release_signal(old)
+
+    def _run_signal(self, sig):
+        entry = self._signal_handlers.get(sig)
+        if entry is not None and not entry[0]._cancelled:
+            self._dispatch(entry[0])
+
+    def _release_signal(self, entry):
+        handle, watch_id = entry
+        handle.cancel()
+        if not self._io_loop.is_closed():
+            _io_remove_signal_handler(self._io_loop, watch_id)
+
+    def remove_signal_handler(self, sig):
+        """Remove the handler of ``sig``; True if there was one.  The
+        signal's disposition from before ``add_signal_handler()`` comes
+        back when no ``Io.Loop`` handles it any more."""
+        self._check_signal(sig)
+        entry = self._signal_handlers.pop(sig, None)
+        if entry is None:
+            return False
+        self._release_signal(entry)
+        return True
+
+    # -- child processes ------------------------------------------------------
+
+    async def _make_subprocess_transport(self, protocol, args, shell,
+                                         stdin, stdout, stderr, bufsize,
+                                         extra=None, **kwargs):
+        waiter = self.create_future()
+        transp = unix_events._UnixSubprocessTransport(
+            self, protocol, args, shell, stdin, stdout, stderr, bufsize,
+            waiter=waiter, extra=extra, **kwargs)
+        try:
+            self._watch_child(transp)
+            await waiter
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException:
+            transp.close()
+            await transp._wait()
+            raise
+        return transp
+
+    def _watch_child(self, transp):
+        pid = transp.get_pid()
+        watch = []
+
+        def exited(pid, wait_status):
+            self._child_watches.pop(watch[0], None)
+            returncode = os.waitstatus_to_exitcode(wait_status)
+            if not self._closed:
+                # One more iteration, as asyncio: the pipes' last data first.
+                self.call_soon(self.call_soon, transp._process_exited, returncode)
+        try:
+            watch.append(_io_add_child_watch(self._io_loop, pid, exited))
+        except GLib.Error as error:
+            raise _error_to_exception(error) from None
+        self._child_watches[watch[0]] = pid
+
+    # -- errors ---------------------------------------------------------------
+
+    def default_exception_handler(self, context):
+        """asyncio's default handler (it logs ``context`` once through the
+        ``asyncio`` logger); with the exception, it also emits the
+        ``Io.Loop``'s ``callback-exception`` signal if something is
+        connected to it, so that C and GLib code see the failure too."""
+        super().default_exception_handler(context)
+        exc = context.get('exception')
+        io_loop = self._io_loop
+        if (isinstance(exc, BaseException) and not io_loop.is_closed()
+                and io_loop._callback_exception_observed()):
+            from gi.overrides.Io import exception_to_error
+            io_loop.report_exception(exception_to_error(exc))
+
+    # -- closing --------------------------------------------------------------
+
+    def close(self):
+        """Close the event loop: drop the pending callbacks (as asyncio
+        does), release every handler, timeout, signal handler and child
+        watch registered on the ``Io.Loop``, and close the ``Io.Loop`` if
+        this event loop created it.  Raises ``RuntimeError`` while the loop
+        runs; a second call does nothing."""
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        if self._closed:
+            return
+        super().close()
+        io_loop = self._io_loop
+        usable = not io_loop.is_closed()
+        fds, self._fds = self._fds, {}
+        for fd, entry in fds.items():
+            for handle in (entry.reader, entry.writer):
+                if handle is not None:
+                    handle.cancel()
+            if usable:
+                try:
+                    _io_remove_handler(io_loop, fd)
+                except GLib.Error:
+                    pass
+        timers, self._timers = self._timers, {}
+        for timer in timers.values():
+            timer._scheduled = False
+            timeout, timer._io_timeout = timer._io_timeout, None
+            if usable and timeout is not None:
+                _io_remove_timeout(io_loop, timeout)
+        watches, self._child_watches = self._child_watches, {}
+        for watch_id in watches:
+            if usable:
+                _io_remove_child_watch(io_loop, watch_id)
+        if self._owns_io_loop and usable:
+            io_loop.close(False)
+
+    def _check_closed(self):
+        if self._closed:
+            raise RuntimeError('Event loop is closed')
+
+
+def _drop_wake():
+    pass
+
+
+class _TimerHandle(events.TimerHandle):
+    """asyncio's TimerHandle with its ``Io.Timeout``."""
+
+    __slots__ = ('_io_timeout',)
+
+    def __init__(self, when, callback, args, loop, context=None):
+        super().__init__(when, callback, args, loop, context)
+        self._io_timeout = None
