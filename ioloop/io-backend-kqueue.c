@@ -11,6 +11,26 @@
  * kevent() wait submits, saving a system call per change. Only a first
  * registration (or a reset) goes to the kernel at once, because that is
  * where a bad fd must fail in the caller's hands.
+ *
+ * A handler that asks for no events must still hear of an error or a
+ * hang-up, and kqueue reports those only through a read or write filter.
+ * Such an fd gets one "watch" knote: its read filter (write filter for a
+ * write-only fd such as a pipe's write end), edge-triggered (EV_CLEAR) so
+ * that data nobody reads wakes the loop once per arrival rather than at
+ * every poll, and reported only when it carries EV_EOF. Once it has, the
+ * watch turns level-triggered, so that the hang-up is reported at every
+ * poll like poll(2) and epoll report POLLHUP, until the handler goes.
+ *
+ * On Linux the backend runs on libkqueue, which differs from the kernel
+ * implementations (LIBKQUEUE, defined by its <sys/event.h>):
+ * - its kqueue fd never polls readable, so get_fd() reports none and
+ *   io-glib.c mirrors the watched fds as for poll and select;
+ * - a knote outlives close(2) of its fd, and EV_ADD on such a knote
+ *   changes nothing: a (re)registration deletes every filter it adds
+ *   first, which is merely redundant on BSD and macOS;
+ * - kevent() can fail with errno 0, and drops the errors of the changes it
+ *   submits when its wait then times out: changes go in a call of their
+ *   own, with EV_RECEIPT, so that every change returns its result at once.
  */
 #include "config.h"
 
@@ -47,6 +67,11 @@ typedef struct
   /* Equals poll_serial while events[merge_index] is this fd's. */
   guint    poll_serial;
   int      merge_index;
+  /* The filter (IO_EVENTS_READ or _WRITE) of the watch knote of an fd
+   * registered for ERROR only, or 0; and whether that knote is
+   * level-triggered now (it reported EV_EOF) rather than EV_CLEAR. */
+  IoEvents watch;
+  gboolean watch_level;
 } KqueueFdState;
 
 typedef struct
@@ -173,9 +198,27 @@ kqueue_backend_change_now (IoBackendKqueue *self,
 
   EV_SET (&change, fd, filter_from_io_event (event), flags, 0, 0, 0);
   if (kevent (self->kq, &change, 1, NULL, 0, NULL) < 0)
-    return errno;
+    return errno != 0 ? errno : EIO;      /* libkqueue can leave errno 0 */
 
   return 0;
+}
+
+/* The filter that hears of a hang-up on an fd that asks for no events:
+ * the write filter only for an fd that cannot be read. */
+static IoEvents
+watch_filter_for_fd (int fd)
+{
+  int flags = fcntl (fd, F_GETFL);
+
+  if (flags >= 0 && (flags & O_ACCMODE) == O_WRONLY)
+    return IO_EVENTS_WRITE;
+  return IO_EVENTS_READ;
+}
+
+static unsigned short
+watch_add_flags (gboolean level)
+{
+  return level ? EV_ADD : EV_ADD | EV_CLEAR;
 }
 
 static void
@@ -231,6 +274,7 @@ kqueue_backend_register_now (IoBackendKqueue  *self,
                              IoEvents          filters,
                              GError          **error)
 {
+  IoEvents watch = filters == 0 ? watch_filter_for_fd (fd) : 0;
   int errsv = 0;
 
   if (state->change_serial == self->change_serial)
@@ -239,10 +283,17 @@ kqueue_backend_register_now (IoBackendKqueue  *self,
       /* We no longer know which filters the kernel holds. */
       stale_filters = FILTER_MASK;
     }
-  stale_filters &= ~filters;
+  stale_filters |= state->watch;
+#ifdef LIBKQUEUE
+  /* A knote of an fd number closed and reused survives there, and EV_ADD
+   * would only "modify" it, leaving the new file unwatched. */
+  stale_filters |= filters | watch;
+#endif
+  state->watch = 0;
 
   /* ENOENT (not there) or EBADF (fd closed, filters gone with it) mean
-   * the stale filter is gone already. */
+   * the stale filter is gone already. A stale filter that is added again
+   * is deleted too: EV_ADD keeps the EV_CLEAR of the knote it finds. */
   if (stale_filters & IO_EVENTS_READ)
     kqueue_backend_change_now (self, fd, IO_EVENTS_READ, EV_DELETE);
   if (stale_filters & IO_EVENTS_WRITE)
@@ -252,22 +303,44 @@ kqueue_backend_register_now (IoBackendKqueue  *self,
     errsv = kqueue_backend_change_now (self, fd, IO_EVENTS_READ, EV_ADD);
   if (errsv == 0 && (filters & IO_EVENTS_WRITE))
     errsv = kqueue_backend_change_now (self, fd, IO_EVENTS_WRITE, EV_ADD);
-  /* No filter to add, so no kevent() to tell us the fd is not open. */
-  if (filters == 0 && fcntl (fd, F_GETFD) < 0)
-    errsv = errno;
+  if (watch != 0)
+    errsv = kqueue_backend_change_now (self, fd, watch, watch_add_flags (FALSE));
 
   if (errsv != 0)
     {
       if (filters & IO_EVENTS_READ)
         kqueue_backend_change_now (self, fd, IO_EVENTS_READ, EV_DELETE);
       state->watched = FALSE;
-      _io_backend_set_errno_error (error, errsv,
-                                   filters != 0 ? "kevent" : "fcntl", fd);
+      _io_backend_set_errno_error (error, errsv, "kevent", fd);
       return FALSE;
     }
 
   state->watched = TRUE;
+  state->watch = watch;
+  state->watch_level = FALSE;
   return TRUE;
+}
+
+/* Moves @filter of @fd from a level-triggered knote (@old_level), a watch
+ * knote (@old_watch) or none to @new_level, @new_watch or none. */
+static void
+kqueue_backend_queue_filter (IoBackendKqueue *self,
+                             KqueueFdState   *state,
+                             int              fd,
+                             IoEvents         filter,
+                             gboolean         old_level,
+                             gboolean         old_watch,
+                             gboolean         new_level,
+                             gboolean         new_watch)
+{
+  if (old_level == new_level && old_watch == new_watch)
+    return;
+  if (old_level || old_watch)
+    kqueue_backend_queue_change (self, state, fd, filter, EV_DELETE);
+  if (new_level)
+    kqueue_backend_queue_change (self, state, fd, filter, EV_ADD);
+  else if (new_watch)
+    kqueue_backend_queue_change (self, state, fd, filter, watch_add_flags (FALSE));
 }
 
 static gboolean
@@ -283,6 +356,7 @@ kqueue_backend_apply (IoBackend  *backend,
   IoBackendKqueue *self = (IoBackendKqueue *) backend;
   IoEvents old_filters = was_registered ? old_events & FILTER_MASK : 0;
   IoEvents new_filters = registered ? events & FILTER_MASK : 0;
+  IoEvents old_watch, new_watch;
   KqueueFdState *state;
 
   /* The loop refuses these; never index fd_states with one. */
@@ -307,17 +381,32 @@ kqueue_backend_apply (IoBackend  *backend,
         return TRUE;
     }
 
+  /* A watch that stays keeps its filter and mode; a new one is
+   * edge-triggered until it sees EV_EOF. */
+  old_watch = state->watch;
+  if (!registered || new_filters != 0)
+    new_watch = 0;
+  else if (old_watch != 0)
+    new_watch = old_watch;
+  else
+    new_watch = watch_filter_for_fd (fd);
+  if (new_watch != old_watch)
+    state->watch_level = FALSE;
+
   /* Removals of filters on an fd closed meanwhile fail with EBADF or
    * ENOENT when submitted; poll() drops those errors. */
-  if ((old_filters & ~new_filters) & IO_EVENTS_READ)
-    kqueue_backend_queue_change (self, state, fd, IO_EVENTS_READ, EV_DELETE);
-  if ((old_filters & ~new_filters) & IO_EVENTS_WRITE)
-    kqueue_backend_queue_change (self, state, fd, IO_EVENTS_WRITE, EV_DELETE);
-  if ((new_filters & ~old_filters) & IO_EVENTS_READ)
-    kqueue_backend_queue_change (self, state, fd, IO_EVENTS_READ, EV_ADD);
-  if ((new_filters & ~old_filters) & IO_EVENTS_WRITE)
-    kqueue_backend_queue_change (self, state, fd, IO_EVENTS_WRITE, EV_ADD);
+  kqueue_backend_queue_filter (self, state, fd, IO_EVENTS_READ,
+                               (old_filters & IO_EVENTS_READ) != 0,
+                               (old_watch & IO_EVENTS_READ) != 0,
+                               (new_filters & IO_EVENTS_READ) != 0,
+                               (new_watch & IO_EVENTS_READ) != 0);
+  kqueue_backend_queue_filter (self, state, fd, IO_EVENTS_WRITE,
+                               (old_filters & IO_EVENTS_WRITE) != 0,
+                               (old_watch & IO_EVENTS_WRITE) != 0,
+                               (new_filters & IO_EVENTS_WRITE) != 0,
+                               (new_watch & IO_EVENTS_WRITE) != 0);
 
+  state->watch = new_watch;
   state->watched = registered;
   return TRUE;
 }
@@ -348,6 +437,27 @@ kqueue_backend_revents (IoBackendKqueue     *self,
     revents = IO_EVENTS_WRITE;
   else
     return 0;
+
+  state = kqueue_backend_fd_state (self, (int) kev->ident);
+  if (state != NULL && (state->watch & revents) != 0)
+    {
+      gboolean eof = (kev->flags & EV_EOF) != 0;
+
+      /* Level-triggered while the hang-up lasts, edge-triggered else:
+       * data that nobody asked for must not wake every poll. */
+      if (eof != state->watch_level)
+        {
+          int fd = (int) kev->ident;
+
+          kqueue_backend_queue_change (self, state, fd, state->watch, EV_DELETE);
+          kqueue_backend_queue_change (self, state, fd, state->watch,
+                                       watch_add_flags (eof));
+          state->watch_level = eof;
+        }
+      if (!eof)
+        return 0;
+      return kev->fflags != 0 ? EVENT_HUP | EVENT_ERR : EVENT_HUP;
+    }
 
   /* EV_EOF: the other end is gone; fflags holds a socket's pending error
    * (ECONNREFUSED on the write filter of a failed connect()). */
@@ -385,9 +495,10 @@ kqueue_backend_collect (IoBackendKqueue *self,
 
   for (i = 0; i < n; i++)
     {
-      const struct kevent *kev = &self->kevents[i];
-      int fd = (int) kev->ident;
-      guint32 revents = kqueue_backend_revents (self, kev);
+      /* A copy: revents() may queue a change, which can move @kevents. */
+      const struct kevent kev = self->kevents[i];
+      int fd = (int) kev.ident;
+      guint32 revents = kqueue_backend_revents (self, &kev);
       KqueueFdState *state = kqueue_backend_fd_state (self, fd);
 
       if (revents == 0)
@@ -431,6 +542,35 @@ kqueue_backend_only_change_errors (IoBackendKqueue *self,
   return n > 0;
 }
 
+#ifdef LIBKQUEUE
+/* Submits the change list on its own, each change with EV_RECEIPT: every
+ * change then returns an entry, which fills the array and so returns at
+ * once, with every error (libkqueue drops them when a wait times out).
+ * Returns the number of events collected, or -1 with errno set. */
+static int
+kqueue_backend_submit_changes (IoBackendKqueue *self)
+{
+  int i, n, n_changes = self->n_changes;
+
+  for (i = 0; i < n_changes; i++)
+    self->changes[i].flags |= EV_RECEIPT;
+
+  n = kevent (self->kq, self->changes, n_changes, self->kevents, n_changes, NULL);
+  if (n < 0)
+    {
+      if (errno == 0)
+        errno = EIO;
+      if (errno != EINTR)
+        return -1;
+      n = 0;
+    }
+
+  self->n_changes = 0;
+  self->change_serial++;
+  return kqueue_backend_collect (self, n, 0);
+}
+#endif
+
 static int
 kqueue_backend_poll (IoBackend    *backend,
                      int           timeout_ms,
@@ -440,7 +580,7 @@ kqueue_backend_poll (IoBackend    *backend,
   static const struct timespec no_wait = { 0, 0 };
   struct timespec ts, *tsp = NULL;
   gboolean submitted = self->n_changes > 0;
-  int n, n_out;
+  int n, room, n_out = 0;
 
   /* Grow here rather than after the full wait: the caller was still
    * reading the old array until now. */
@@ -462,35 +602,53 @@ kqueue_backend_poll (IoBackend    *backend,
       tsp = &ts;
     }
 
+  self->poll_serial++;
+
+#ifdef LIBKQUEUE
+  if (submitted)
+    {
+      n_out = kqueue_backend_submit_changes (self);
+      if (n_out < 0)
+        return -1;
+      if (n_out > 0)
+        tsp = (struct timespec *) &no_wait;
+      submitted = FALSE;
+    }
+#endif
+
+  /* Only the array's first part: the changes that collect() queues can
+   * grow @kevents beyond @events. */
+  room = self->events_capacity - n_out;
   n = kevent (self->kq, self->changes, self->n_changes,
-              self->kevents, self->kevents_capacity, tsp);
+              self->kevents, room, tsp);
   if (n < 0)
     {
+      if (errno == 0)
+        errno = EIO;                    /* libkqueue can leave errno 0 */
       /* The changes went in before the wait was interrupted. On other
        * failures keep them: EV_ADD again is harmless, and so is EV_DELETE
        * of a filter already gone (ENOENT, ignored). */
       if (errno != EINTR)
-        return -1;
+        return n_out > 0 ? n_out : -1;
       n = 0;
     }
 
   self->n_changes = 0;
   self->change_serial++;
-  self->poll_serial++;
 
-  n_out = kqueue_backend_collect (self, n, 0);
+  n_out = kqueue_backend_collect (self, n, n_out);
 
-  if (n == self->kevents_capacity && self->kevents_capacity < MAX_EVENTS)
+  if (n > 0 && n == room && self->kevents_capacity < MAX_EVENTS)
     self->grow = TRUE;
 
   /* When a change fails, kevent() returns its error at once, without
    * waiting or collecting any event: so the wait is still to do. Only
    * peek if there is already something to report. */
   if (submitted && kqueue_backend_only_change_errors (self, n) &&
-      n_out < self->kevents_capacity)
+      n_out < self->events_capacity)
     {
       n = kevent (self->kq, NULL, 0, self->kevents,
-                  self->kevents_capacity - n_out,
+                  MIN (self->kevents_capacity, self->events_capacity) - n_out,
                   n_out > 0 ? &no_wait : tsp);
       if (n < 0)
         {
@@ -507,7 +665,14 @@ kqueue_backend_poll (IoBackend    *backend,
 static int
 kqueue_backend_get_fd (IoBackend *backend)
 {
+#ifdef LIBKQUEUE
+  /* libkqueue's kqueue fd is a pipe's write end, never readable: a main
+   * loop polling it would never wake. */
+  (void) backend;
+  return -1;
+#else
   return ((IoBackendKqueue *) backend)->kq;
+#endif
 }
 
 const IoBackendClass _io_backend_kqueue =
