@@ -6,28 +6,36 @@
 """Python benchmarks: the `ioloop` module (libioloop through GObject
 Introspection) against asyncio, Tornado 6 and uvloop, on /usr/bin/python3.
 
-Cases (each framework with its own native API):
-  echo       the TCP echo server, loaded by bench-echo-client (the C client
-             of workload 4: 100 connections, 32-byte messages); round
-             trips/s and the server's CPU time per round trip.
-             Every server watches raw non-blocking sockets with its loop's
-             own call: add_handler() for ioloop and Tornado (Tornado's
-             IOLoop API, which ioloop implements), loop.add_reader() for
-             asyncio and uvloop; each readable event reads and writes back.
+Classic API (each framework with its own loop API):
+  echo       the TCP echo server on raw non-blocking sockets (add_handler()
+             for ioloop and Tornado, loop.add_reader() for asyncio and
+             uvloop), loaded by bench-echo-client (the C client of workload
+             4: 100 connections, 32-byte messages, another process).
   callbacks  100 chains of callbacks, each callback schedules the next
              (add_callback / call_soon), 200,000 in all; callbacks/s.
   timers     100,000 timers with random delays over 100 ms, half cancelled,
              half fired (call_later + remove_timeout / handle.cancel());
              timer operations (add, cancel or fire) per CPU second.
 
+asyncio API (ioloop.EventLoop vs stock asyncio's loop vs uvloop's):
+  asyncio-echo-protocol  the echo server as an asyncio.Protocol
+  asyncio-echo-streams   the echo server with asyncio streams
+  call_soon              as `callbacks`, with loop.call_soon()
+  call_later             as `timers`, with loop.call_later()
+
+Echo servers are ranked by the server process's CPU time per round trip
+(from its 'ready' to the client's exit; lower is better), since on 2 CPUs
+the client bounds the rate; round trips/s is an extra column.
+
 Every measurement runs in a fresh interpreter; frameworks are interleaved
 over rounds with the order rotated each round; the table shows the median
 per framework and the median of per-round ratios to ioloop, like the C
-benchmarks (speed-up >= 1.00: ioloop at least as fast).
+benchmarks (speed-up >= 1.00: ioloop at least as fast or as efficient).
 
 Environment: QUICK=1 (tiny sizes, 1 round), BENCH_ROUNDS, BENCH_PEERS,
-BENCH_RESULTS_TSV, BENCH_ECHO_CLIENT (path of bench-echo-client).
-If `import ioloop` fails the ioloop column is skipped with the reason.
+BENCH_CASES (only these cases), BENCH_RESULTS_TSV, BENCH_ECHO_CLIENT (path
+of bench-echo-client). If `import ioloop` fails the ioloop column is
+skipped with the reason.
 """
 
 import json

@@ -8,8 +8,9 @@
 
 Reads the results file written by `make bench` (bench/results/results.tsv)
 and draws, for every case, ioloop's speed-up over each peer (median of
-per-round ratios; above 1 = ioloop faster) on a log scale, in three panels:
-the pipe benchmark, the other C workloads, Python. With --markdown, prints
+per-round ratios; above 1 = ioloop faster) on a log scale, in four panels:
+the pipe benchmark, the other C workloads, Python's classic API, Python's
+asyncio API. With --markdown, prints
 the tables as Markdown instead (for docs/performance.md).
 """
 
@@ -25,6 +26,10 @@ COLORS = {
     'epoll': '#555555', 'libev': '#1f77b4', 'libuv': '#2ca02c', 'libevent': '#9467bd',
     'glib': '#d62728', 'asyncio': '#1f77b4', 'tornado': '#ff7f0e', 'uvloop': '#2ca02c',
 }
+
+#: The cases of bench_python.py that use the asyncio API (their own panel).
+PYTHON_ASYNCIO = ('python-asyncio-echo-protocol', 'python-asyncio-echo-streams',
+                  'python-call_soon', 'python-call_later')
 
 
 def read(path):
@@ -129,8 +134,12 @@ def main():
         ('Pipe benchmark (time per run)', [c for c in cases.items() if c[0][0] == 'pipe']),
         ('Timer churn (CPU ns/op), cross-thread callbacks (callbacks/s), TCP echo (round trips/s)',
          [c for c in cases.items() if c[0][0] in ('timers', 'xthread', 'echo')]),
-        ('Python (GI ioloop vs asyncio, Tornado, uvloop)',
-         [c for c in cases.items() if c[0][0].startswith('python-')]),
+        ('Python, classic API (ioloop.IOLoop vs asyncio, Tornado, uvloop)',
+         [c for c in cases.items()
+          if c[0][0].startswith('python-') and c[0][0] not in PYTHON_ASYNCIO]),
+        ('Python, asyncio API (ioloop.EventLoop vs asyncio, uvloop; '
+         'echo: server CPU per round trip)',
+         [c for c in cases.items() if c[0][0] in PYTHON_ASYNCIO]),
     ]
     groups = [g for g in groups if g[1]]
     if not groups:
