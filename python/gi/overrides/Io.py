@@ -80,6 +80,15 @@ _io_remove_handler = Io.Loop.remove_handler
 _io_add_signal_handler = Io.Loop.add_signal_handler
 _io_add_child_watch = Io.Loop.add_child_watch
 _io_async_new = Io.Async.new
+_io_async_send = Io.Async.send
+_io_async_close = Io.Async.close
+_io_async_is_closed = Io.Async.is_closed
+_io_periodic_start = Io.PeriodicCallback.start
+_io_periodic_stop = Io.PeriodicCallback.stop
+_io_periodic_is_running = Io.PeriodicCallback.is_running
+_io_periodic_get_interval = Io.PeriodicCallback.get_interval
+_io_periodic_get_loop = Io.PeriodicCallback.get_loop
+_io_timeout_is_pending = Io.Timeout.is_pending
 _io_instance = Io.Loop.instance
 _io_initialized = Io.Loop.initialized
 _io_clear_instance = Io.Loop.clear_instance
@@ -466,7 +475,9 @@ class _LoopState(object):
         self.scheduled = False   # the Io.Async was sent, the drain not begun
         self.drain = _make_drain(self, self.loop_ref)
         self.async_handle = _io_async_new(loop, self.drain)
-        self.wake = self.async_handle.send
+        # A partial of the introspected send(): cheaper than the bound
+        # method, and it skips the documented Python wrapper.
+        self.wake = functools.partial(_io_async_send, self.async_handle)
         if self.async_handle.is_closed():
             # A closed (or broken) loop, which drops callbacks.
             self.close()
@@ -749,9 +760,10 @@ class Loop(Io.Loop):
     def start(self):
         """Run the loop until stop() is called.
 
-        Raises ``GLib.Error`` (``Io.LoopError.RUNNING`` or ``CLOSED``) if the
-        loop is running or closed; raises again the ``KeyboardInterrupt`` or
-        ``SystemExit`` that stopped it.
+        ``start() -> None``.  Raises ``LoopRunningError`` or
+        ``LoopClosedError`` (``RuntimeError``) if the loop is running or
+        closed, ``FailedError`` (``OSError``) if polling fails; raises again
+        the ``KeyboardInterrupt`` or ``SystemExit`` that stopped it.
         """
         # Not for a nested start(), which only gets its RUNNING error.
         on_main = _on_main_thread() and self not in _signal_wakeup.loops
@@ -770,8 +782,13 @@ class Loop(Io.Loop):
         self._raise_pending()
 
     def iteration(self, may_block):
-        """Run one iteration (see io_loop_iteration()); re-raises a
-        KeyboardInterrupt/SystemExit a callback raised."""
+        """Run one iteration: the due callbacks and timeouts, a poll (waiting
+        for the next event or deadline only if ``may_block``), the handlers.
+
+        ``iteration(may_block: bool) -> bool``: True if anything was
+        dispatched.  Raises like ``start()``, and raises again a
+        ``KeyboardInterrupt`` or ``SystemExit`` a callback raised.
+        """
         try:
             dispatched = Io.Loop.iteration(self, may_block)
         except GLib.Error as error:
@@ -780,7 +797,10 @@ class Loop(Io.Loop):
         return dispatched
 
     def running(self):
-        """True while start() runs."""
+        """Return True while start() runs.
+
+        ``running() -> bool``.
+        """
         return self.is_running()
 
     def _watch_wakeup(self, fd, func):
@@ -853,8 +873,14 @@ class Loop(Io.Loop):
     def add_handler(self, fd, handler, events):
         """Call ``handler(fd, events)`` whenever ``fd`` is ready for ``events``.
 
-        ``fd`` is a file descriptor or an object with ``fileno()``; the
-        handler gets back what was given here.  ERROR is always reported.
+        ``add_handler(fd, handler, events: int) -> None``.  ``fd`` is a file
+        descriptor or an object with ``fileno()``; the handler gets back what
+        was given here.  ERROR is always reported.  Raises
+        ``FileExistsError`` (``ExistsError``) if ``fd`` has a handler,
+        ``OSError`` with ``EBADF`` (``BadFdError``) if it is not open,
+        ``PermissionError`` (``UnsupportedFdError``) if the backend cannot
+        watch it, ``ValueError`` for a negative fd or invalid events,
+        ``TypeError`` for arguments of the wrong type.
         """
         fileno, obj = _split_fd(fd)
         state = _loop_state(self)
@@ -867,14 +893,22 @@ class Loop(Io.Loop):
             state.fd_objects[fileno] = obj
 
     def update_handler(self, fd, events):
-        """Change the events the handler of ``fd`` listens to."""
+        """Change the events the handler of ``fd`` listens to.
+
+        ``update_handler(fd, events: int) -> None``.  Raises
+        ``FileNotFoundError`` (``NotFoundError``) if ``fd`` has no handler,
+        ``ValueError`` for invalid events.
+        """
         try:
             _io_update_handler(self, self._fileno(fd), _events(events))
         except GLib.Error as error:
             raise loop_exception(error) from None
 
     def remove_handler(self, fd):
-        """Stop listening to ``fd``; an fd without handler is ignored."""
+        """Stop listening to ``fd``; an fd without handler is ignored.
+
+        ``remove_handler(fd) -> None``.
+        """
         fileno = self._fileno(fd)
         state = self.__dict__.get('_io_state')
         if state is not None and state.fd_objects:
@@ -887,7 +921,12 @@ class Loop(Io.Loop):
     # -- callbacks and timeouts --
 
     def add_callback(self, callback, *args, **kwargs):
-        """Call ``callback`` on the next iteration; safe from any thread."""
+        """Call ``callback(*args, **kwargs)`` on the next iteration; safe from
+        any thread and from Python signal handlers.
+
+        ``add_callback(callback, *args, **kwargs) -> None``.  On a closed
+        loop the callback is dropped.
+        """
         if args or kwargs:
             callback = functools.partial(callback, *args, **kwargs)
         try:
@@ -913,9 +952,14 @@ class Loop(Io.Loop):
     add_callback_from_signal = add_callback
 
     def add_timeout(self, deadline, callback, *args, **kwargs):
-        """Call ``callback`` at ``deadline`` (a ``time.time()`` timestamp or
-        a ``datetime.timedelta`` from now); returns a handle for
-        remove_timeout()."""
+        """Call ``callback(*args, **kwargs)`` at ``deadline``: a
+        ``time.time()`` timestamp or a ``datetime.timedelta`` from now.
+
+        ``add_timeout(deadline, callback, *args, **kwargs) -> Timeout``, a
+        handle for remove_timeout().  Raises ``ValueError`` for a deadline
+        that is not finite, ``TypeError`` for another type,
+        ``LoopClosedError`` on a closed loop.
+        """
         if args or kwargs:
             callback = functools.partial(callback, *args, **kwargs)
         try:
@@ -932,7 +976,11 @@ class Loop(Io.Loop):
         raise TypeError("Unsupported deadline %r" % (deadline,))
 
     def call_later(self, delay, callback, *args, **kwargs):
-        """Call ``callback`` after ``delay`` seconds; returns a handle."""
+        """Call ``callback(*args, **kwargs)`` after ``delay`` seconds.
+
+        ``call_later(delay: float, callback, *args, **kwargs) -> Timeout``.
+        Raises like ``add_timeout()``.
+        """
         if args or kwargs:
             callback = functools.partial(callback, *args, **kwargs)
         try:
@@ -945,11 +993,18 @@ class Loop(Io.Loop):
             raise loop_exception(error) from None
 
     def call_at(self, when, callback, *args, **kwargs):
-        """Call ``callback`` at the Unix time ``when``; returns a handle."""
+        """Call ``callback(*args, **kwargs)`` at the Unix time ``when``.
+
+        ``call_at(when: float, callback, *args, **kwargs) -> Timeout``.
+        Raises like ``add_timeout()``.
+        """
         return self.add_timeout(float(when), callback, *args, **kwargs)
 
     def remove_timeout(self, timeout):
-        """Cancel a pending timeout (harmless if it already ran)."""
+        """Cancel a pending timeout (harmless if it already ran, or None).
+
+        ``remove_timeout(timeout: Timeout) -> None``.
+        """
         if timeout is not None:
             _io_remove_timeout(self, timeout)
 
@@ -957,7 +1012,12 @@ class Loop(Io.Loop):
 
     def add_signal_handler(self, signum, func, *user_data):
         """Call ``func(signum, *user_data)`` on the loop's thread whenever
-        ``signum`` arrives; returns an id for remove_signal_handler()."""
+        ``signum`` arrives.
+
+        ``add_signal_handler(signum: int, func, *user_data) -> int``, an id
+        for remove_signal_handler().  Raises ``ValueError``
+        (``InvalidArgumentError``) for a signal that cannot be caught.
+        """
         try:
             loop_ref = self._io_state.loop_ref
         except AttributeError:
@@ -970,8 +1030,12 @@ class Loop(Io.Loop):
 
     def add_child_watch(self, pid, func, *user_data):
         """Call ``func(pid, wait_status, *user_data)`` once, on the loop's
-        thread, when the child ``pid`` has exited; returns an id for
-        remove_child_watch()."""
+        thread, when the child ``pid`` has exited.
+
+        ``add_child_watch(pid: int, func, *user_data) -> int``, an id for
+        remove_child_watch().  Raises ``ValueError`` if ``pid`` is not a child
+        of this process, ``FileExistsError`` if it is watched already.
+        """
         try:
             loop_ref = self._io_state.loop_ref
         except AttributeError:
@@ -1242,11 +1306,18 @@ class Loop(Io.Loop):
         self.set_blocking_alarm(float(seconds) if seconds is not None else 0.0)
 
     def set_blocking_log_threshold(self, seconds):
-        """Log a stack trace if the loop is blocked more than ``seconds``."""
+        """Log a stack trace if the loop is blocked more than ``seconds``.
+
+        ``set_blocking_log_threshold(seconds: float) -> None``.
+        """
         self.set_blocking_signal_threshold(seconds, self.log_stack)
 
     def log_stack(self, signum, frame):
-        """Signal handler that logs the current stack."""
+        """Signal handler that logs the current stack (the ``action`` of
+        ``set_blocking_log_threshold()``).
+
+        ``log_stack(signum: int, frame) -> None``.
+        """
         app_log.warning("IOLoop blocked for %f seconds in\n%s",
                         self.get_blocking_alarm(),
                         ''.join(traceback.format_stack(frame)))
@@ -1262,6 +1333,15 @@ class PeriodicCallback(Io.PeriodicCallback):
 
     @classmethod
     def new(cls, loop, interval_ms, callback, *user_data):
+        """Return a stopped periodic callback calling
+        ``callback(*user_data)`` every ``interval_ms`` milliseconds on
+        ``loop`` once started; its exceptions reach
+        ``loop.handle_callback_exception()``.
+
+        ``new(loop: IOLoop, interval_ms: int, callback, *user_data) ->
+        PeriodicCallback``.  ``ioloop.PeriodicCallback`` is Tornado's
+        interface to the same.
+        """
         if user_data:
             callback = functools.partial(callback, *user_data)
         if isinstance(loop, Loop):
@@ -1269,6 +1349,43 @@ class PeriodicCallback(Io.PeriodicCallback):
         else:
             func = callback
         return Io.PeriodicCallback.new(loop, interval_ms, func)
+
+    def start(self):
+        """Start calling the function, first one interval from now; starting
+        a started callback does nothing.
+
+        ``start() -> None``.
+        """
+        _io_periodic_start(self)
+
+    def stop(self):
+        """Stop calling the function (safe from inside it); stopping a
+        stopped callback does nothing.
+
+        ``stop() -> None``.
+        """
+        _io_periodic_stop(self)
+
+    def is_running(self):
+        """Return True between ``start()`` and ``stop()``.
+
+        ``is_running() -> bool``.
+        """
+        return _io_periodic_is_running(self)
+
+    def get_interval(self):
+        """Return the interval in milliseconds.
+
+        ``get_interval() -> int``.
+        """
+        return _io_periodic_get_interval(self)
+
+    def get_loop(self):
+        """Return the loop the callback runs on.
+
+        ``get_loop() -> IOLoop``.
+        """
+        return _io_periodic_get_loop(self)
 
 
 PeriodicCallback = override(PeriodicCallback)
@@ -1281,6 +1398,13 @@ class Async(Io.Async):
 
     @classmethod
     def new(cls, loop, callback, *user_data):
+        """Return a wake-up handle whose ``send()`` makes
+        ``callback(*user_data)`` run on ``loop``'s next iteration (sends
+        before it runs are coalesced); its exceptions reach
+        ``loop.handle_callback_exception()``.
+
+        ``new(loop: IOLoop, callback, *user_data) -> Async``.
+        """
         if user_data:
             callback = functools.partial(callback, *user_data)
         if isinstance(loop, Loop):
@@ -1289,9 +1413,50 @@ class Async(Io.Async):
             func = callback
         return Io.Async.new(loop, func)
 
+    def send(self):
+        """Make the callback run on the loop's next iteration, waking the loop.
+        Safe from any thread and from a signal handler; does nothing once
+        the handle is closed.
+
+        ``send() -> None``.
+        """
+        _io_async_send(self)
+
+    def close(self):
+        """Detach the handle from its loop: later sends do nothing.  Closing
+        twice does nothing; call it from the loop's thread.
+
+        ``close() -> None``.
+        """
+        _io_async_close(self)
+
+    def is_closed(self):
+        """Return True once ``close()`` (or the loop's ``close()``) ran.
+
+        ``is_closed() -> bool``.
+        """
+        return _io_async_is_closed(self)
+
 
 Async = override(Async)
 __all__.append('Async')
+
+
+class Timeout(Io.Timeout):
+    """The handle ``add_timeout()``, ``call_later()`` and ``call_at()``
+    return, for ``remove_timeout()``."""
+
+    def is_pending(self):
+        """Return True while the timeout waits to fire: False once it fired
+        (or is firing), was removed, or its loop was closed.
+
+        ``is_pending() -> bool``.
+        """
+        return _io_timeout_is_pending(self)
+
+
+Timeout = override(Timeout)
+__all__.append('Timeout')
 
 
 # The functions between C and the Python callables (see _inside_shield()).
