@@ -210,6 +210,85 @@ def test_an_exception_in_the_handler_is_logged_once_and_the_loop_goes_on(aloop, 
     assert 'Traceback' not in err, err
 
 
+def test_callback_exception_observers_see_an_asyncio_error_once(aloop, caplog):
+    """Something connected to the Io.Loop's callback-exception signal (C or
+    GLib code sharing the loop): the default handler logs the error once
+    and the signal is emitted once, with the exception's text."""
+    errors = []
+    aloop.io_loop.connect('callback-exception', lambda io, error: errors.append(error))
+
+    def bad():
+        raise Boom('seen by the signal')
+    aloop.call_soon(bad)
+    aloop.call_soon(aloop.stop)
+    run_briefly(aloop)
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(logged) == 1, [(r.name, r.getMessage()) for r in logged]
+    assert logged[0].name == 'asyncio'
+    assert len(errors) == 1
+    assert 'Boom: seen by the signal' in errors[0].message
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    'the class handler of callback-exception g_log()s the error that Python '
+    'logging has already reported: a second report on stderr whenever the '
+    'signal is observed (classic callbacks too)'))
+def test_an_observed_error_is_not_also_logged_by_glib(aloop, capfd):
+    aloop.io_loop.connect('callback-exception', lambda io, error: None)
+
+    def bad():
+        raise Boom('observed')
+    aloop.call_soon(bad)
+    aloop.call_soon(aloop.stop)
+    run_briefly(aloop)
+    err = capfd.readouterr().err
+    assert 'Boom' not in err, err
+
+
+def test_a_custom_handler_replaces_the_default_report(aloop, caplog, capfd):
+    """With set_exception_handler(), the handler is the one report: nothing
+    logged, and the Io.Loop's signal not emitted behind its back."""
+    contexts = collecting_handler(aloop)
+    errors = []
+    aloop.io_loop.connect('callback-exception', lambda io, error: errors.append(error))
+    exc = Boom('custom only')
+
+    def bad():
+        raise exc
+    aloop.call_soon(bad)
+    aloop.call_soon(aloop.stop)
+    run_briefly(aloop)
+    assert_reported_once(contexts, exc, 'Exception in callback')
+    assert errors == []
+    assert_silent(caplog, capfd)
+
+
+def test_classic_and_asyncio_failures_on_one_loop_are_each_reported_once(aloop, caplog):
+    """A classic add_callback() failure goes to the classic report (logged
+    once, the signal once); an asyncio failure to the asyncio handler; the
+    one is not also reported through the other."""
+    contexts = collecting_handler(aloop)
+    errors = []
+    io_loop = aloop.io_loop
+    io_loop.connect('callback-exception', lambda io, error: errors.append(error.message))
+    classic_exc, asyncio_exc = Boom('classic'), Boom('asyncio')
+
+    def classic_bad():
+        raise classic_exc
+
+    def asyncio_bad():
+        raise asyncio_exc
+    io_loop.add_callback(classic_bad)
+    aloop.call_soon(asyncio_bad)
+    aloop.call_later(0.05, aloop.stop)
+    run_briefly(aloop)
+    assert_reported_once(contexts, asyncio_exc, 'Exception in callback')
+    assert len(errors) == 1 and 'Boom: classic' in errors[0], errors
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(logged) == 1, [(r.name, r.getMessage()) for r in logged]
+    assert logged[0].exc_info[1] is classic_exc
+
+
 def test_get_and_set_exception_handler(aloop):
     assert aloop.get_exception_handler() is None
 
