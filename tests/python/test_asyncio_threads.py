@@ -5,6 +5,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 import asyncio
+import os
+import signal
 import threading
 import time
 
@@ -13,6 +15,7 @@ import pytest
 from gi.repository import Io
 
 import ioloop
+from conftest import run_loop
 
 
 @pytest.fixture
@@ -180,3 +183,56 @@ def test_one_asyncio_loop_per_thread(backend):
         t.join(30)
     assert not errors
     assert results == {k: (k, True) for k in range(4)}
+
+
+def test_threadsafe_and_classic_callbacks_from_threads_under_io_loop_start(backend):
+    """Two threads call_soon_threadsafe() and two threads add_callback() on
+    the same Io.Loop, driven by io_loop.start(): every callback of both
+    APIs runs once, in each thread's order."""
+    io_loop = Io.Loop(backend=backend)
+    aloop = ioloop.EventLoop(io_loop)
+    per_thread = 50000
+    seen = {k: [] for k in range(4)}
+    remaining = [4 * per_thread]
+
+    def record(k, i):
+        seen[k].append(i)
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            io_loop.stop()
+
+    def producer(k):
+        post = aloop.call_soon_threadsafe if k < 2 else io_loop.add_callback
+        for i in range(per_thread):
+            post(record, k, i)
+    workers = [threading.Thread(target=producer, args=(k,)) for k in range(4)]
+    io_loop.add_callback(lambda: [w.start() for w in workers])
+    try:
+        run_loop(io_loop, timeout=50)
+    finally:
+        for w in workers:
+            w.join()
+        aloop.close()
+        io_loop.close(False)
+    for k in range(4):
+        assert seen[k] == list(range(per_thread)), 'producer %d: %d callbacks, out of order' % (
+            k, len(seen[k]))
+
+
+def test_call_soon_threadsafe_from_a_signal_handler_wakes_the_loop(aloop):
+    """A Python signal handler (run by the interpreter between bytecodes)
+    may call call_soon_threadsafe(): the loop, asleep in the engine, wakes
+    up to run the handler and then the callback."""
+    ran = []
+
+    def on_usr1(signum, frame):
+        aloop.call_soon_threadsafe(lambda: (ran.append(signum), aloop.stop()))
+    old = signal.signal(signal.SIGUSR1, on_usr1)
+    try:
+        timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGUSR1))
+        aloop.call_soon(timer.start)
+        run_forever_guarded(aloop, 30)
+        timer.join()
+    finally:
+        signal.signal(signal.SIGUSR1, old)
+    assert ran == [signal.SIGUSR1]
