@@ -26,7 +26,10 @@ whoever iterates the ``Io.Loop`` (``run_forever()``, the classic
 """
 
 import collections.abc
+import contextvars
 import errno
+import heapq
+import itertools
 import os
 import selectors
 import signal
@@ -77,6 +80,14 @@ _RUN_READER = _IO_READ | _IO_ERROR
 _RUN_WRITER = _IO_WRITE | _IO_ERROR
 
 _monotonic = time.monotonic
+_heappush = heapq.heappush
+_heappop = heapq.heappop
+_heapify = heapq.heapify
+_TimerHandle = events.TimerHandle
+_next_seq = itertools.count().__next__
+# asyncio's rule for purging cancelled timers from the heap.
+_MIN_CANCELLED_TIMERS = base_events._MIN_SCHEDULED_TIMER_HANDLES
+_MAX_CANCELLED_FRACTION = base_events._MIN_CANCELLED_TIMER_HANDLES_FRACTION
 _Handle = events.Handle
 _get_running_loop = events._get_running_loop
 _set_running_loop = events._set_running_loop
@@ -222,7 +233,9 @@ class EventLoop(unix_events.SelectorEventLoop):
             self._owns_io_loop = False
         self._io_loop = io_loop
         self._fds = {}                 # fd -> _FdEntry
-        self._timers = {}              # id(timer) -> _TimerHandle
+        self._timer_heap = []          # (when, seq, TimerHandle)
+        self._timer_io = None          # the Io.Timeout of the earliest timer
+        self._timer_when = None        # when it is due (loop time)
         self._child_watches = {}       # watch id -> pid
         self._wake = None              # Io.Async.send, once the Io.Async exists
         self._async = None
@@ -360,20 +373,31 @@ class EventLoop(unix_events.SelectorEventLoop):
         finally:
             self._current_handle = None
 
-    def _dispatch(self, handle):
-        """Run one handle for the Io.Loop (a timer, a reader, a writer, a
-        signal): the running loop set if ``run_forever()`` does not run,
-        KeyboardInterrupt and SystemExit handed to ``io_loop.start()``."""
+    def _run_handles(self, handles):
+        """Run the handles of the list ``handles`` that are not cancelled,
+        for the Io.Loop (due timers, a reader and a writer, a signal): the
+        running loop set if ``run_forever()`` does not run, KeyboardInterrupt
+        and SystemExit handed to ``io_loop.start()`` with the handles not
+        run yet put first in the ready queue."""
         outside = self._thread_id is None and _get_running_loop() is not self
         if outside:
             previous = _get_running_loop()
             _set_running_loop(self)
+        pending = iter(handles)
         try:
             if self._debug:
-                self._run_handle_debug(handle)
+                for handle in pending:
+                    if not handle._cancelled:
+                        self._run_handle_debug(handle)
             else:
-                handle._run()
+                for handle in pending:
+                    if not handle._cancelled:
+                        handle._run()
         except BaseException:
+            rest = list(pending)
+            if rest:
+                self._ready.extendleft(reversed(rest))
+                self._schedule_drain()
             self._io_loop._keep_exception()
         finally:
             if outside:
@@ -390,9 +414,11 @@ class EventLoop(unix_events.SelectorEventLoop):
         if self._debug:
             self._check_thread()
             self._check_callback(callback, 'call_soon')
-        handle = _Handle(callback, args, self, context)
-        if handle._source_traceback:
-            del handle._source_traceback[-1]
+            handle = _Handle(callback, args, self, context)
+            if handle._source_traceback:
+                del handle._source_traceback[-1]
+        else:
+            handle = _new_handle(callback, args, self, context)
         self._ready.append(handle)
         if not self._drain_scheduled:
             self._drain_scheduled = True
@@ -400,9 +426,12 @@ class EventLoop(unix_events.SelectorEventLoop):
         return handle
 
     def _call_soon(self, callback, args, context):
-        handle = _Handle(callback, args, self, context)
-        if handle._source_traceback:
-            del handle._source_traceback[-1]
+        if self._debug:
+            handle = _Handle(callback, args, self, context)
+            if handle._source_traceback:
+                del handle._source_traceback[-1]
+        else:
+            handle = _new_handle(callback, args, self, context)
         self._ready.append(handle)
         if not self._drain_scheduled:
             self._drain_scheduled = True
@@ -430,6 +459,12 @@ class EventLoop(unix_events.SelectorEventLoop):
         return handle
 
     # -- timers -------------------------------------------------------------
+    #
+    # A heap of (when, sequence, TimerHandle), compared in C (asyncio's
+    # heap of TimerHandles compares them in Python), and one Io.Loop
+    # timeout armed for the earliest: a GI closure costs more than a heap
+    # push, and timers are added far more often than the earliest changes.
+    # Equal deadlines run in the order they were added.
 
     def time(self):
         """The loop's time: ``time.monotonic()``, the monotonic clock on
@@ -441,46 +476,93 @@ class EventLoop(unix_events.SelectorEventLoop):
         seconds; returns an :class:`asyncio.TimerHandle`."""
         if delay is None:
             raise TypeError('delay must not be None')
-        return self._add_timer(_monotonic() + delay, delay, callback, args, context, 'call_later')
+        return self._add_timer(_monotonic() + delay, callback, args, context, 'call_later')
 
     def call_at(self, when, callback, *args, context=None):
         """Arrange for ``callback(*args)`` to be called at loop time
         ``when``; returns an :class:`asyncio.TimerHandle`."""
         if when is None:
             raise TypeError("when cannot be None")
-        return self._add_timer(when, when - _monotonic(), callback, args, context, 'call_at')
+        return self._add_timer(when, callback, args, context, 'call_at')
 
-    def _add_timer(self, when, delay, callback, args, context, method):
+    def _add_timer(self, when, callback, args, context, method):
         if self._closed:
             raise RuntimeError('Event loop is closed')
         if self._debug:
             self._check_thread()
             self._check_callback(callback, method)
-        timer = _TimerHandle(when, callback, args, self, context)
-        if timer._source_traceback:
-            del timer._source_traceback[-1]
-        try:
-            timer._io_timeout = _io_call_later(self._io_loop, float(delay), self._run_timer, timer)
-        except GLib.Error as error:
-            raise _error_to_exception(error) from None
+        if self._debug:
+            timer = _TimerHandle(when, callback, args, self, context)
+            if timer._source_traceback:
+                del timer._source_traceback[-1]
+        else:
+            timer = _new_timer_handle(when, callback, args, self, context)
+        _heappush(self._timer_heap, (when, _next_seq(), timer))
         timer._scheduled = True
-        self._timers[id(timer)] = timer
+        armed = self._timer_when
+        if armed is None or when < armed:
+            self._arm_timer(when)
         return timer
 
-    def _run_timer(self, timer):
-        del self._timers[id(timer)]
-        timer._scheduled = False
-        timer._io_timeout = None
-        if not timer._cancelled:
-            self._dispatch(timer)
+    def _arm_timer(self, when):
+        """Make the Io.Loop timeout due at ``when`` (loop time)."""
+        io_loop = self._io_loop
+        if self._timer_io is not None:
+            _io_remove_timeout(io_loop, self._timer_io)
+            self._timer_io = None
+            self._timer_when = None
+        try:
+            self._timer_io = _io_call_later(io_loop, max(0.0, when - _monotonic()),
+                                            self._run_timers, None)
+        except GLib.Error as error:
+            raise _error_to_exception(error) from None
+        self._timer_when = when
+
+    def _run_timers(self, unused):
+        """The function of the Io.Loop timeout: run the due timers."""
+        self._timer_io = None
+        self._timer_when = None
+        heap = self._timer_heap
+        end = _monotonic() + self._clock_resolution
+        due = []
+        while heap and heap[0][0] <= end:
+            timer = _heappop(heap)[2]
+            timer._scheduled = False
+            if timer._cancelled:
+                self._timer_cancelled_count -= 1
+            else:
+                due.append(timer)
+        if due:
+            self._run_handles(due)
+        if self._closed:
+            return
+        while heap and heap[0][2]._cancelled:
+            _heappop(heap)[2]._scheduled = False
+            self._timer_cancelled_count -= 1
+        if heap and (self._timer_when is None or heap[0][0] < self._timer_when):
+            self._arm_timer(heap[0][0])
 
     def _timer_handle_cancelled(self, handle):
-        if handle._scheduled:
+        # Cancelled timers stay in the heap until they are due, as in
+        # asyncio, unless they are most of it.
+        if not handle._scheduled:
+            return
+        self._timer_cancelled_count += 1
+        heap = self._timer_heap
+        if (self._timer_cancelled_count > _MIN_CANCELLED_TIMERS and
+                self._timer_cancelled_count > len(heap) * _MAX_CANCELLED_FRACTION):
+            # Called before the handle is marked cancelled: drop it too.
             handle._scheduled = False
-            self._timers.pop(id(handle), None)
-            timeout, handle._io_timeout = handle._io_timeout, None
-            if timeout is not None and not self._io_loop.is_closed():
-                _io_remove_timeout(self._io_loop, timeout)
+            kept = []
+            for entry in heap:
+                timer = entry[2]
+                if timer._cancelled or timer is handle:
+                    timer._scheduled = False
+                else:
+                    kept.append(entry)
+            _heapify(kept)
+            heap[:] = kept
+            self._timer_cancelled_count = 0
 
     # -- readers and writers ------------------------------------------------
 
@@ -490,14 +572,16 @@ class EventLoop(unix_events.SelectorEventLoop):
         if entry is None:
             return
         events = events.real
-        if events & _RUN_READER and entry.reader is not None:
-            self._dispatch(entry.reader)
-            # The reader may have removed or replaced the writer.
-            entry = self._fds.get(fd)
-            if entry is None:
-                return
-        if events & _RUN_WRITER and entry.writer is not None:
-            self._dispatch(entry.writer)
+        reader = entry.reader if events & _RUN_READER else None
+        writer = entry.writer if events & _RUN_WRITER else None
+        if writer is None:
+            if reader is not None:
+                self._run_handles((reader,))
+        elif reader is None:
+            self._run_handles((writer,))
+        else:
+            # The reader may remove the writer: its handle is cancelled then.
+            self._run_handles((reader, writer))
 
     def _set_mask(self, fd, entry, mask):
         """Make the Io.Loop watch ``fd`` for ``mask`` (0: not at all)."""
@@ -630,8 +714,8 @@ class EventLoop(unix_events.SelectorEventLoop):
 
     def _run_signal(self, sig):
         entry = self._signal_handlers.get(sig)
-        if entry is not None and not entry[0]._cancelled:
-            self._dispatch(entry[0])
+        if entry is not None:
+            self._run_handles((entry[0],))
 
     def _release_signal(self, entry):
         handle, watch_id = entry
@@ -726,12 +810,12 @@ class EventLoop(unix_events.SelectorEventLoop):
                     _io_remove_handler(io_loop, fd)
                 except GLib.Error:
                     pass
-        timers, self._timers = self._timers, {}
-        for timer in timers.values():
-            timer._scheduled = False
-            timeout, timer._io_timeout = timer._io_timeout, None
-            if usable and timeout is not None:
-                _io_remove_timeout(io_loop, timeout)
+        heap, self._timer_heap = self._timer_heap, []
+        for entry in heap:
+            entry[2]._scheduled = False
+        timeout, self._timer_io, self._timer_when = self._timer_io, None, None
+        if usable and timeout is not None:
+            _io_remove_timeout(io_loop, timeout)
         watches, self._child_watches = self._child_watches, {}
         for watch_id in watches:
             if usable:
@@ -748,11 +832,46 @@ def _drop_wake():
     pass
 
 
-class _TimerHandle(events.TimerHandle):
-    """asyncio's TimerHandle with its ``Io.Timeout``."""
+# Handles made without calling their __init__, for the hot paths outside
+# debug mode (where __init__ would only add its get_debug() call): the
+# slots are asyncio 3.11's, checked here; another layout gets __init__.
+_copy_context = contextvars.copy_context
+_object_new = object.__new__
 
-    __slots__ = ('_io_timeout',)
 
-    def __init__(self, when, callback, args, loop, context=None):
-        super().__init__(when, callback, args, loop, context)
-        self._io_timeout = None
+def _new_handle(callback, args, loop, context):
+    handle = _object_new(_Handle)
+    handle._callback = callback
+    handle._args = args
+    handle._cancelled = False
+    handle._loop = loop
+    handle._source_traceback = None
+    handle._repr = None
+    handle._context = _copy_context() if context is None else context
+    return handle
+
+
+def _new_timer_handle(when, callback, args, loop, context):
+    timer = _object_new(_TimerHandle)
+    timer._callback = callback
+    timer._args = args
+    timer._cancelled = False
+    timer._loop = loop
+    timer._source_traceback = None
+    timer._repr = None
+    timer._context = _copy_context() if context is None else context
+    timer._when = when
+    timer._scheduled = False
+    return timer
+
+
+if (set(_Handle.__slots__) != {'_callback', '_args', '_cancelled', '_loop', '_source_traceback',
+                               '_repr', '__weakref__', '_context'}
+        or set(_TimerHandle.__slots__) != {'_scheduled', '_when'}):
+    def _new_handle(callback, args, loop, context):       # noqa: F811
+        return _Handle(callback, args, loop, context)
+
+    def _new_timer_handle(when, callback, args, loop, context):       # noqa: F811
+        return _TimerHandle(when, callback, args, loop, context)
+
+
