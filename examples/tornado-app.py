@@ -40,9 +40,9 @@ import ioloop
 def loop_description():
     """What runs this program: the asyncio loop's class and its engine."""
     loop = asyncio.get_running_loop()
-    io_loop = getattr(loop, 'io_loop', None)
-    backend = io_loop.get_backend() if io_loop is not None else '-'
-    return '%s.%s, backend %s' % (type(loop).__module__, type(loop).__qualname__, backend)
+    if isinstance(loop, ioloop.EventLoop):
+        return 'ioloop.EventLoop, backend %s' % loop.io_loop.get_backend()
+    return '%s.%s' % (type(loop).__module__, type(loop).__qualname__)
 
 
 class HelloHandler(tornado.web.RequestHandler):
