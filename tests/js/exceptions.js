@@ -1,5 +1,6 @@
 // exceptions.js: a JS exception in a callback becomes the GError of the
-// `throws` callback: callback-exception is emitted and the loop goes on
+// `throws` callback: callback-exception is emitted and the loop goes on;
+// handlers get the thrown object, and the default report its stack
 //
 // Copyright 2026 The ioloop authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
@@ -8,7 +9,7 @@ import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Io from 'gi://Io?version=1.0';
 import {test, run, assert, assertEqual, forEachBackend, runLoop, socketPair, send,
-    BACKENDS} from './harness.js';
+    runGjs, BACKENDS} from './harness.js';
 
 function schedule(loop, kind, fn, keep) {
     switch (kind) {
@@ -63,6 +64,25 @@ for (const kind of ['callback', 'timeout', 'handler', 'periodic']) {
     });
 }
 
+forEachBackend('handlers get the thrown object itself, with its stack', loop => {
+    const seen = [];
+    loop.connect('callback-exception', (l, error) => seen.push(['connect', error]));
+    loop.connect_after('callback-exception', (l, error) => seen.push(['after', error]));
+    let thrown = null;
+    function failingCallback() {
+        thrown = new RangeError('out of range');
+        throw thrown;
+    }
+    loop.add_callback(failingCallback);
+    loop.add_callback(() => loop.stop());
+    runLoop(loop);
+    assertEqual(seen.map(([how]) => how), ['connect', 'after']);
+    for (const [how, error] of seen) {
+        assert(error === thrown, `${how}: not the thrown object: ${error}`);
+        assert(error.stack.includes('failingCallback@'), `${how}: ${error.stack}`);
+    }
+});
+
 forEachBackend('a thrown GLib.Error reaches callback-exception as is', loop => {
     const errors = [];
     loop.connect('callback-exception', (l, error) => errors.push(error));
@@ -105,6 +125,53 @@ for (const backend of BACKENDS) {
         assertEqual(loop.errors.map(e => e.message), ['boom', 'glib boom']);
         assertEqual(handlerSaw, 2);
         loop.close(false);
+    });
+}
+
+// The default class handler logs the message; the override adds the
+// JavaScript stack of what was thrown, without its own frames.
+function logOf(backend, prelude, kind) {
+    const [status, stdout, stderr] = runGjs(`
+        const {GLib, GObject, Io} = imports.gi;
+        ${prelude}
+        const loop = new LoopClass({backend: '${backend}'});
+        function innerThrower() {
+            throw new TypeError('thrown by ${kind}');
+        }
+        function outerCaller() {
+            innerThrower();
+        }
+        loop.${kind === 'callback' ? 'add_callback(outerCaller)' : 'call_later(0, outerCaller)'};
+        loop.call_later(0.01, () => loop.stop());
+        loop.start();
+        print('finished');
+    `);
+    assertEqual(status, 0, stderr);
+    assert(stdout.trim().endsWith('finished'), stdout);
+    return [stderr, stdout];
+}
+
+for (const backend of BACKENDS) {
+    for (const kind of ['callback', 'timeout']) {
+        test(`the default report of a ${kind}'s exception logs its JavaScript stack [${backend}]`, () => {
+            const [log] = logOf(backend, 'const LoopClass = Io.Loop;', kind);
+            assert(log.includes(`Exception in callback: thrown by ${kind}`), log);
+            const stack = log.slice(log.indexOf('JavaScript stack:'));
+            assert(/innerThrower@[^\n]*\nouterCaller@/.test(stack), log);
+            assert(!/overrides\/Io\.js/.test(stack), `the override's frames are shown: ${log}`);
+        });
+    }
+
+    test(`a subclass with its own handler gets no stack logged [${backend}]`, () => {
+        const [log, out] = logOf(backend, `
+            const LoopClass = GObject.registerClass(class QuietLoop extends Io.Loop {
+                vfunc_handle_callback_exception(error) {
+                    print(\`handled: \${error.message}\`);
+                }
+            });`, 'callback');
+        assert(out.includes('handled: thrown by callback'), out);
+        assert(!log.includes('JavaScript stack'), log);
+        assert(!log.includes('thrown by'), log);
     });
 }
 
