@@ -1,4 +1,4 @@
-// tcp-server.js: examples/tcp-server.js with real clients
+// tcp-server.js: examples/tcp-server.js and tcp-server-async.js with real clients
 //
 // Copyright 2026 The ioloop authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
@@ -10,9 +10,8 @@ import {test, run, assert, assertEqual, BACKENDS} from './harness.js';
 const examplesDir = GLib.getenv('IOLOOP_EXAMPLES_DIR') ??
     GLib.build_filenamev([GLib.path_get_dirname(GLib.filename_from_uri(import.meta.url)[0]),
         '..', '..', 'examples']);
-const example = GLib.build_filenamev([examplesDir, 'tcp-server.js']);
-
-function startServer(backend) {
+function startServer(name, backend) {
+    const example = GLib.build_filenamev([examplesDir, name]);
     const launcher = new Gio.SubprocessLauncher({
         flags: Gio.SubprocessFlags.STDOUT_PIPE | Gio.SubprocessFlags.STDERR_PIPE,
     });
@@ -56,9 +55,10 @@ function echo(port, text) {
     return [new TextDecoder().decode(all), eof];
 }
 
-for (const backend of BACKENDS) {
-    test(`the GJS example echoes for several clients [${backend}]`, () => {
-        const [proc, port] = startServer(backend);
+for (const [name, backend] of ['tcp-server.js', 'tcp-server-async.js']
+    .flatMap(n => BACKENDS.map(b => [n, b]))) {
+    test(`the GJS example ${name} echoes for several clients [${backend}]`, () => {
+        const [proc, port] = startServer(name, backend);
         try {
             for (let n = 0; n < 5; n++) {
                 const text = `client ${n} says hello\n`.repeat(n * 1000 + 1);
