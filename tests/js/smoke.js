@@ -1,4 +1,5 @@
-// smoke.js: `make installcheck` — the installed Io typelib works from GJS
+// smoke.js: `make installcheck` — the installed Io typelib and override
+// work from GJS
 //
 // Copyright 2026 The ioloop authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
@@ -26,3 +27,21 @@ if (JSON.stringify(ran) !== JSON.stringify(expected)) {
     System.exit(1);
 }
 print('ok 1 - gjs smoke test against the installed prefix');
+
+// The installed override (overrides/Io.js) is found: await resumes.
+if (typeof Io.Loop.prototype.run_until_complete !== 'function') {
+    print('not ok 2 - the Io override was not loaded: is $datadir/gjs-1.0 on GJS_PATH?');
+    System.exit(1);
+}
+const other = new Io.Loop();
+const result = other.run_until_complete(async () => {
+    await other.sleep(0.01);
+    await new Promise(resolve => other.call_later(0.01, resolve));
+    return 'resumed';
+});
+other.close(false);
+if (result !== 'resumed') {
+    print(`not ok 2 - await under the installed override: ${result}`);
+    System.exit(1);
+}
+print('ok 2 - the installed Io override is loaded and await resumes');
