@@ -58,6 +58,37 @@ forEachBackend('a Gio asynchronous call awaited under start() completes', loop =
     assert(contents?.includes('a Gio asynchronous call awaited'), 'the file was not read');
 });
 
+forEachBackend('GLib.timeout_add() sources run under start()', loop => {
+    let fired = false;
+    GLib.timeout_add(GLib.PRIORITY_DEFAULT, 10, () => {
+        fired = true;
+        loop.stop();
+        return GLib.SOURCE_REMOVE;
+    });
+    runLoop(loop);
+    assert(fired);
+});
+
+forEachBackend('a pushed thread-default context is hosted too', loop => {
+    const context = new GLib.MainContext();
+    context.push_thread_default();
+    try {
+        let fired = false;
+        const source = GLib.timeout_source_new(10);
+        source.set_callback(() => {
+            fired = true;
+            loop.stop();
+            return GLib.SOURCE_REMOVE;
+        });
+        source.attach(context);
+        runLoop(loop);
+        assert(fired);
+        assert(!loop.remove_main_context(context), 'start() left it hosted');
+    } finally {
+        context.pop_thread_default();
+    }
+});
+
 forEachBackend('iteration() runs Promise callbacks', loop => {
     let ran = false;
     Promise.resolve().then(() => {
