@@ -39,9 +39,10 @@ except (ImportError, AttributeError):
     # Without PyGObject, an installed gi/overrides directory makes 'gi' a
     # namespace package with nothing in it: say what is really wrong.
     raise ImportError(
-        "ioloop needs PyGObject (the 'gi' module), which %s does not have: "
-        "run the program with /usr/bin/python3, or install PyGObject for this "
-        "Python (on Debian: apt install python3-gi)" % (sys.executable,),
+        "ioloop needs PyGObject (the 'gi' module), which this Python (%s) "
+        "does not have: run the program with /usr/bin/python3 (Debian's "
+        "Python, which has it once python3-gi is installed: apt install "
+        "python3-gi), or install PyGObject for this Python" % (sys.executable,),
         name='gi') from None
 
 gi.require_version('Io', '1.0')

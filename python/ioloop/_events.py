@@ -222,6 +222,8 @@ class EventLoop(unix_events.SelectorEventLoop):
     """
 
     def __init__(self, io_loop=None):
+        # Closed until set up: __del__ has nothing to say of a refused loop.
+        self._closed = True
         if io_loop is None:
             io_loop = ioloop.IOLoop.new()
             self._owns_io_loop = True
