@@ -358,9 +358,12 @@ class EventLoop(unix_events.SelectorEventLoop):
             if outside:
                 _set_running_loop(previous)
         if self._stopping:
-            self._io_loop.stop()
+            # Not when GLib or io_loop.iteration() drives: stopping a loop
+            # that does not run would make its next start() return at once.
+            if self._io_loop.is_running():
+                self._io_loop.stop()
             if self._thread_id is None:
-                # io_loop.start() drove: stopped, nothing to leave behind.
+                # Not run_forever(): nothing to leave for it.
                 self._stopping = False
 
     def _run_handle_debug(self, handle):

@@ -153,3 +153,21 @@ def test_glib_main_loop_runs_call_soon_threadsafe_and_timers(io_loop):
     a.close()
     b.close()
     assert order == [b'fd', 'timer']
+
+
+def test_stop_under_glib_does_not_stop_a_later_start(io_loop):
+    io_loop.attach(None)
+    loop = ioloop.EventLoop(io_loop)
+    main_loop = GLib.MainLoop()
+    loop.call_soon(loop.stop)
+    loop.call_later(0.01, main_loop.quit)
+    guard = GLib.timeout_add_seconds(10, main_loop.quit)
+    main_loop.run()
+    GLib.source_remove(guard)
+    io_loop.detach()
+    # run_forever() runs until its own stop, not at once.
+    loop.call_later(0.02, loop.stop)
+    t0 = loop.time()
+    loop.run_forever()
+    assert loop.time() - t0 >= 0.015
+    loop.close()

@@ -165,3 +165,31 @@ def test_close_removes_child_watches(loop, no_child_watcher):
     assert not loop._child_watches
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)       # still ours to reap: nothing reaped it
+
+
+def test_signals_and_subprocesses_on_a_loop_in_another_thread(backend, no_child_watcher):
+    """Unlike asyncio's Unix loop, not only the main thread's loop."""
+    import threading
+    results = []
+
+    def worker():
+        loop = ioloop.EventLoop(Io.Loop(backend=backend))
+
+        async def main():
+            fut = loop.create_future()
+            loop.add_signal_handler(signal.SIGUSR1, fut.set_result, 'signal')
+            os.kill(os.getpid(), signal.SIGUSR1)
+            got = await asyncio.wait_for(fut, 10)
+            loop.remove_signal_handler(signal.SIGUSR1)
+            proc = await asyncio.create_subprocess_exec('sh', '-c', 'exit 5')
+            return got, await asyncio.wait_for(proc.wait(), 10)
+        try:
+            results.append(loop.run_until_complete(main()))
+        finally:
+            io_loop = loop.io_loop
+            loop.close()
+            io_loop.close(False)
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(30)
+    assert results == [('signal', 5)]
