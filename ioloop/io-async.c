@@ -125,8 +125,10 @@ io_async_unref (IoAsync *async)
  *
  * Makes the callback of @async run on its loop's next iteration, waking
  * the loop if it sleeps. Safe from any thread and from a signal handler;
- * does nothing once the handle is closed. It must not race with
- * io_async_close() or the finalization of the loop.
+ * does nothing once the handle is closed. It may race with
+ * io_async_close() and io_loop_close() (the send then does nothing, and
+ * writes to no released fd), but not with the finalization of the loop.
+ * A %NULL @async is a programmer error.
  *
  * Since: 1.0
  */
@@ -135,6 +137,8 @@ io_async_send (IoAsync *async)
 {
   IoLoop *loop;
   IoLoopPrivate *priv;
+
+  g_return_if_fail (async != NULL);
 
   loop = __atomic_load_n (&async->loop, __ATOMIC_ACQUIRE);
   if (loop == NULL)

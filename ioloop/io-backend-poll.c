@@ -119,27 +119,46 @@ poll_backend_remove (IoBackendPoll *self,
   self->slot_of_fd[fd] = -1;
 }
 
+/* -1 (with @error set) if memory runs out. */
 static int
-poll_backend_add (IoBackendPoll *self,
-                  int            fd)
+poll_backend_add (IoBackendPoll  *self,
+                  int             fd,
+                  GError        **error)
 {
   int slot;
 
   if ((guint) fd >= self->n_slot_of_fd)
     {
       guint old_size = self->n_slot_of_fd;
+      /* The loop passes open fds only: growing to fd + 1 at least, twice
+       * the old size at most, stays below the fd limit's order. */
+      guint size = MAX ((guint) fd + 1, MIN (old_size * 2, (guint) G_MAXINT));
+      int *slots = g_try_renew (int, self->slot_of_fd, size);
       guint i;
 
-      self->n_slot_of_fd = MAX ((guint) fd + 1, old_size * 2);
-      self->slot_of_fd = g_renew (int, self->slot_of_fd, self->n_slot_of_fd);
-      for (i = old_size; i < self->n_slot_of_fd; i++)
-        self->slot_of_fd[i] = -1;
+      if (slots == NULL)
+        {
+          _io_backend_set_errno_error (error, ENOMEM, "poll", fd);
+          return -1;
+        }
+      for (i = old_size; i < size; i++)
+        slots[i] = -1;
+      self->slot_of_fd = slots;
+      self->n_slot_of_fd = size;
     }
 
   if (self->n_pfds == self->pfds_capacity)
     {
-      self->pfds_capacity = MAX (16, self->pfds_capacity * 2);
-      self->pfds = g_renew (struct pollfd, self->pfds, self->pfds_capacity);
+      guint capacity = MAX (16, self->pfds_capacity * 2);
+      struct pollfd *pfds = g_try_renew (struct pollfd, self->pfds, capacity);
+
+      if (pfds == NULL)
+        {
+          _io_backend_set_errno_error (error, ENOMEM, "poll", fd);
+          return -1;
+        }
+      self->pfds = pfds;
+      self->pfds_capacity = capacity;
     }
 
   slot = self->n_pfds++;
@@ -181,7 +200,9 @@ poll_backend_apply (IoBackend  *backend,
    * closed fd is the loop's to refuse (apply_checks_fd is FALSE). */
   slot = poll_backend_slot (self, fd);
   if (slot < 0)
-    slot = poll_backend_add (self, fd);
+    slot = poll_backend_add (self, fd, error);
+  if (slot < 0)
+    return FALSE;
 
   self->pfds[slot].events = poll_events_from_io_events (events);
 

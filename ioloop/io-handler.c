@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <glib/gi18n-lib.h>
 
@@ -89,21 +91,67 @@ _io_loop_forget_kernel_registrations (IoLoopPrivate *priv)
 
 /* ---- the handler table and change list -------------------------------- */
 
-static void
-ensure_fd_slot (IoLoopPrivate *priv,
-                int            fd)
+/* Doubling amortizes growth, but never past the number of fds the
+ * process may open (an fd is below RLIMIT_NOFILE when it is opened), and
+ * never for an fd that is not open: callers check that first. */
+static gboolean
+ensure_fd_slot (IoLoopPrivate  *priv,
+                int             fd,
+                GError        **error)
 {
-  int n;
+  struct rlimit rl;
+  guint64 n;
+  IoFdSlot *fds;
 
   if (G_LIKELY (fd < priv->n_fds))
-    return;
+    return TRUE;
 
-  n = MAX (64, priv->n_fds);
-  while (n <= fd)
+  n = MAX (64, (guint64) priv->n_fds);
+  while (n <= (guint64) fd)
     n *= 2;
-  priv->fds = g_renew (IoFdSlot, priv->fds, n);
-  memset (priv->fds + priv->n_fds, 0, (n - priv->n_fds) * sizeof (IoFdSlot));
-  priv->n_fds = n;
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      (guint64) rl.rlim_cur < n)
+    n = MAX ((guint64) rl.rlim_cur, (guint64) fd + 1);
+  n = MIN (n, (guint64) G_MAXINT);
+
+  fds = n <= G_MAXSIZE / sizeof (IoFdSlot) ? g_try_renew (IoFdSlot, priv->fds, n) : NULL;
+  if (fds == NULL)
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_FAILED,
+                   _("Cannot watch file descriptor %d: out of memory"), fd);
+      return FALSE;
+    }
+  memset (fds + priv->n_fds, 0, (n - priv->n_fds) * sizeof (IoFdSlot));
+  priv->fds = fds;
+  priv->n_fds = (int) n;
+  return TRUE;
+}
+
+/* Refuses, before anything is kept, an fd that is not open and a file
+ * that is always ready (which a level-triggered loop would report on
+ * every iteration: epoll refuses those itself, and so does the loop for
+ * every other backend), then what the backend cannot watch. */
+static gboolean
+check_watchable (IoLoopPrivate  *priv,
+                 int             fd,
+                 GError        **error)
+{
+  struct stat st;
+
+  if (fstat (fd, &st) < 0)
+    {
+      _io_backend_set_errno_error (error, errno, "fstat", fd);
+      return FALSE;
+    }
+  if (S_ISREG (st.st_mode) || S_ISDIR (st.st_mode) || S_ISBLK (st.st_mode))
+    {
+      g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_UNSUPPORTED_FD,
+                   _("Cannot watch file descriptor %d: regular files, directories and "
+                     "block devices are always ready"), fd);
+      return FALSE;
+    }
+  return priv->backend_class->check_fd == NULL ||
+         priv->backend_class->check_fd (priv->backend, fd, error);
 }
 
 /* Interest changes wait here until the next poll, so that a handler that
@@ -215,30 +263,25 @@ _io_loop_attach_handler (IoLoopPrivate  *priv,
                          gboolean        internal,
                          GError        **error)
 {
-  IoFdSlot *slot;
+  IoFdSlot *slot = fd < priv->n_fds ? &priv->fds[fd] : NULL;
   IoHandler *handler;
 
-  ensure_fd_slot (priv, fd);
-  slot = &priv->fds[fd];
-  if (slot->handler != NULL)
+  if (slot != NULL && slot->handler != NULL)
     {
       g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_EXISTS,
                    _("File descriptor %d already has a handler"), fd);
       return FALSE;
     }
+  /* Also when the slot is still registered from a handler removed since
+   * the last poll: the fd may be a new file by now. */
+  if (!check_watchable (priv, fd, error) || !ensure_fd_slot (priv, fd, error))
+    return FALSE;
+  slot = &priv->fds[fd];
 
   if (!slot->kernel_registered)
     {
       /* A first registration asks the backend now, so that a bad fd is
        * refused here rather than found out at the next poll. */
-      if (!priv->backend_class->apply_checks_fd && fcntl (fd, F_GETFD) < 0)
-        {
-          _io_backend_set_errno_error (error, errno, "fcntl", fd);
-          return FALSE;
-        }
-      if (priv->backend_class->check_fd != NULL &&
-          !priv->backend_class->check_fd (priv->backend, fd, error))
-        return FALSE;
       if (!priv->backend_class->apply (priv->backend, fd, FALSE, 0, TRUE,
                                        events & ~IO_EVENTS_ERROR, FALSE, error))
         return FALSE;
@@ -248,8 +291,7 @@ _io_loop_attach_handler (IoLoopPrivate  *priv,
     }
   else
     {
-      /* Still registered from a handler removed since the last poll: the
-       * fd may be a new file by now, so register it again then. */
+      /* Re-registered at the next poll, as the new file it may be. */
       slot->reset = TRUE;
       _io_loop_queue_change (priv, fd);
     }
@@ -323,9 +365,17 @@ lookup_user_handler (IoLoopPrivate  *priv,
  *
  * Fails with %IO_LOOP_ERROR_INVALID_ARGUMENT for a negative @fd,
  * %IO_LOOP_ERROR_BAD_FD if @fd is not open, %IO_LOOP_ERROR_EXISTS if @fd
- * already has a handler, %IO_LOOP_ERROR_UNSUPPORTED_FD if the backend cannot
- * watch it, and %IO_LOOP_ERROR_CLOSED on a closed loop. On failure nothing
+ * already has a handler, %IO_LOOP_ERROR_UNSUPPORTED_FD if @fd cannot be
+ * watched, and %IO_LOOP_ERROR_CLOSED on a closed loop. On failure nothing
  * is kept and @notify is not called. A %NULL @func is a programmer error.
+ *
+ * Regular files, directories and block devices are refused with
+ * %IO_LOOP_ERROR_UNSUPPORTED_FD on every backend: they are always ready
+ * for reading and writing, so a level-triggered loop would report them on
+ * every iteration (epoll cannot watch them at all). Read such files
+ * directly, or in a thread. A backend may refuse more: select() refuses an
+ * fd at or above `FD_SETSIZE`, and epoll other files without poll support,
+ * such as `/dev/null`.
  *
  * Returns: %TRUE if the handler was added
  *

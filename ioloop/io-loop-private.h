@@ -106,6 +106,8 @@ typedef struct
   /* 1 while the loop is (about to be) blocked in poll: only then does a
    * signal need to write at all. */
   gint            sleeping;
+  /* Signals between reading write_fd and finishing their write(). */
+  gint            senders;
   guint64         n_writes;      /* statistics, for benchmarks */
 
   GMutex          lock;          /* guards queue and closed */
@@ -120,7 +122,8 @@ void            _io_wakeup_clear      (IoWakeup        *wakeup);
 void            _io_wakeup_signal     (IoWakeup        *wakeup);
 gboolean        _io_wakeup_drain      (IoWakeup        *wakeup);
 gboolean        _io_wakeup_is_intact  (IoWakeup        *wakeup);
-gboolean        _io_wakeup_reopen     (IoWakeup        *wakeup,
+void            _io_wakeup_forget     (IoWakeup        *wakeup);
+gboolean        _io_wakeup_replace    (IoWakeup        *wakeup,
                                        GError         **error);
 gboolean        _io_wakeup_push       (IoWakeup        *wakeup,
                                        IoCallback       func,

@@ -55,6 +55,7 @@ enum
 enum
 {
   CALLBACK_EXCEPTION,
+  HANDLE_EXCEPTION,
   N_SIGNALS
 };
 
@@ -96,8 +97,10 @@ io_loop_real_handle_callback_exception (IoLoop       *loop,
  * @loop: an #IoLoop
  * @error: what went wrong
  *
- * Emits #IoLoop::callback-exception for @error, as the loop does when a
- * callback fails. For language bindings that catch their own exceptions.
+ * Reports @error as the loop does when a callback fails: emits
+ * #IoLoop::handle-exception and then, unless a handler of that returned
+ * %TRUE, #IoLoop::callback-exception. For language bindings that catch
+ * their own exceptions.
  *
  * Since: 1.0
  */
@@ -105,10 +108,14 @@ void
 io_loop_report_exception (IoLoop       *loop,
                           const GError *error)
 {
+  gboolean handled = FALSE;
+
   g_return_if_fail (IO_IS_LOOP (loop));
   g_return_if_fail (error != NULL);
 
-  g_signal_emit (loop, signals[CALLBACK_EXCEPTION], 0, error);
+  g_signal_emit (loop, signals[HANDLE_EXCEPTION], 0, error, &handled);
+  if (!handled)
+    g_signal_emit (loop, signals[CALLBACK_EXCEPTION], 0, error);
 }
 
 /* Reports and frees an error a callback left. */
@@ -138,7 +145,8 @@ check_usable (IoLoop         *loop,
                            _("The loop is closed"));
       return FALSE;
     }
-  if (G_UNLIKELY (priv->fork_generation != g_atomic_int_get (&fork_generation)))
+  if (G_UNLIKELY (g_atomic_int_get (&priv->fork_generation) !=
+                  g_atomic_int_get (&fork_generation)))
     {
       g_set_error_literal (error, IO_LOOP_ERROR, IO_LOOP_ERROR_FORKED,
                            _("The loop was created before fork() and cannot be used in the child"));
@@ -237,22 +245,44 @@ run_check_hooks (IoLoopPrivate *priv)
 
 static gboolean wakeup_register (IoLoop *loop, GError **error);
 
-/* A broken wake-up fd stays ready forever (poll, select) or silently
- * leaves the kernel's set (epoll, kqueue): replace it, so that the loop
- * neither spins nor misses wake-ups. */
+/* A broken wake-up fd (closed, or its number taken by another file,
+ * behind the loop's back) stays ready forever (poll, select), silently
+ * leaves the kernel's set (epoll, kqueue), or takes writes meant for
+ * someone else. The loop forgets it at once and replaces it in the next
+ * prepare phase, which fails the iteration while no fd can be opened. */
 static void
-wakeup_repair (IoLoop *loop)
+wakeup_forget (IoLoop *loop)
 {
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  GError *error = NULL;
 
-  _io_loop_detach_handler (priv, priv->wakeup.read_fd);
-  if (!_io_wakeup_reopen (&priv->wakeup, &error) ||
-      !wakeup_register (loop, &error))
+  if (priv->wakeup.read_fd < 0)
+    return;
+  _io_loop_remove_internal_handler (loop, priv->wakeup.read_fd);
+  _io_wakeup_forget (&priv->wakeup);
+}
+
+/* Replaces a forgotten wake-up fd. Cross-thread callbacks sent meanwhile
+ * wait in the queue: they run once this succeeds. */
+static gboolean
+wakeup_ensure (IoLoop  *loop,
+               GError **error)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  GError *local = NULL;
+
+  if (G_LIKELY (priv->wakeup.read_fd >= 0))
+    return TRUE;
+  if (_io_wakeup_replace (&priv->wakeup, &local))
     {
-      g_warning ("Cannot replace the broken wake-up fd: %s", error->message);
-      g_error_free (error);
+      if (wakeup_register (loop, &local))
+        return TRUE;
+      _io_wakeup_clear (&priv->wakeup);
     }
+  g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_FAILED,
+               _("The wake-up file descriptor was closed behind the loop's back and "
+                 "cannot be replaced: %s"), local->message);
+  g_error_free (local);
+  return FALSE;
 }
 
 static void
@@ -265,7 +295,7 @@ wakeup_ready (int        fd,
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
 
   if (!_io_wakeup_drain (&priv->wakeup) || (events & IO_EVENTS_ERROR))
-    wakeup_repair (loop);
+    wakeup_forget (loop);
 }
 
 static gboolean
@@ -296,8 +326,12 @@ wakeup_register (IoLoop  *loop,
  * callbacks wait for the next iteration, so that they cannot starve I/O.
  * It takes a lock, so a signal handler must use an #IoAsync instead.
  *
- * On a closed loop the callback is dropped and @notify runs at once.
- * A %NULL @func is a programmer error.
+ * A loop that refuses work refuses this callback too: it is dropped and
+ * @notify runs at once, from the calling thread. That is a closed loop,
+ * a loop whose construction failed (made with g_object_new() rather than
+ * io_loop_new_with_backend(), which would have reported the error), and,
+ * in a child process after fork(), a loop that io_loop_reinit_after_fork()
+ * has not made usable yet. A %NULL @func is a programmer error.
  *
  * Since: 1.0
  */
@@ -313,8 +347,16 @@ io_loop_add_callback (IoLoop         *loop,
   g_return_if_fail (func != NULL);
 
   priv = io_loop_get_instance_private (loop);
-  if (!_io_wakeup_push (&priv->wakeup, func, user_data, notify) && notify != NULL)
-    notify (user_data);
+  /* init_error is set before the loop is shared, and fork_generation
+   * changes only in a child: both are safe to read from any thread. */
+  if (G_UNLIKELY (priv->init_error != NULL ||
+                  g_atomic_int_get (&priv->fork_generation) !=
+                  g_atomic_int_get (&fork_generation)) ||
+      !_io_wakeup_push (&priv->wakeup, func, user_data, notify))
+    {
+      if (notify != NULL)
+        notify (user_data);
+    }
 }
 
 /* Runs the notifies of the callbacks from @pos on, and empties @queue. */
@@ -449,11 +491,14 @@ poll_and_dispatch (IoLoop         *loop,
 
   run_prepare_hooks (priv, &timeout_ms);
 
-  /* A kernel event set forgets a closed wake-up fd without a word: look
-   * before sleeping on it (poll and select report it themselves). */
-  if (timeout_ms != 0 && priv->backend_class->apply_checks_fd &&
+  /* Before sleeping on the wake-up fd, make sure it is still ours: a
+   * kernel event set forgets a closed fd without a word, and poll() says
+   * nothing about a number that now names a pipe's write end. */
+  if (timeout_ms != 0 && priv->wakeup.read_fd >= 0 &&
       G_UNLIKELY (!_io_wakeup_is_intact (&priv->wakeup)))
-    wakeup_repair (loop);
+    wakeup_forget (loop);
+  if (G_UNLIKELY (!wakeup_ensure (loop, error)))
+    return FALSE;
   _io_loop_flush_changes (priv);
 
   if (timeout_ms != 0)
@@ -723,7 +768,10 @@ io_loop_get_fd (IoLoop *loop)
  *
  * Releases everything the loop holds: handlers (closing their fds if
  * @all_fds), timeouts, queued callbacks and #IoAsync handles, each notify
- * running once, and the backend. A running loop stops after the current
+ * running once, the backend and the wake-up fd: afterwards the process
+ * has as many fds open as before the loop existed. Other threads may go on
+ * calling io_loop_add_callback(), io_loop_stop() and io_async_send()
+ * meanwhile; none of them writes to a released fd. A running loop stops after the current
  * callback. Afterwards the loop refuses new work with
  * %IO_LOOP_ERROR_CLOSED, and io_loop_add_callback() drops its callback.
  * Closing twice does nothing; finalizing a loop closes it.
@@ -771,8 +819,8 @@ io_loop_close (IoLoop   *loop,
 
   _io_loop_forget_kernel_registrations (priv);
 
-  /* The wake-up fds stay open until finalize: another thread may still be
-   * about to write to them. */
+  /* Pushes are refused by now; a signal still writing is waited for. */
+  _io_wakeup_clear (&priv->wakeup);
   if (priv->backend != NULL)
     priv->backend_class->destroy (priv->backend);
   priv->backend = NULL;
@@ -813,6 +861,11 @@ io_loop_is_closed (IoLoop *loop)
  * Call it in the child, from the thread that runs the loop, while the loop
  * is not running.
  *
+ * If the new backend or wake-up fd cannot be made (%IO_LOOP_ERROR_FAILED,
+ * say at the process's fd limit), nothing changes: the loop keeps
+ * refusing work with %IO_LOOP_ERROR_FORKED, this may be called again, and
+ * io_loop_close() releases everything, every notify running once.
+ *
  * Returns: %TRUE if the loop can be used
  *
  * Since: 1.0
@@ -822,6 +875,8 @@ io_loop_reinit_after_fork (IoLoop  *loop,
                            GError **error)
 {
   IoLoopPrivate *priv;
+  IoBackend *backend;
+  int old_wakeup_fd;
   int fd;
 
   g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
@@ -835,19 +890,26 @@ io_loop_reinit_after_fork (IoLoop  *loop,
   if (priv->in_iteration)
     return refuse_running (error);
 
-  _io_loop_forget_kernel_registrations (priv);
-
-  /* Closing our copies of the inherited fds leaves the parent's alone. */
-  priv->backend_class->destroy (priv->backend);
-  priv->backend = priv->backend_class->create (error);
-  if (priv->backend == NULL)
+  /* Everything that can fail comes first, so that a failure leaves the
+   * loop as it was: refused in the child, and closed by io_loop_close()
+   * like any other loop. */
+  backend = priv->backend_class->create (error);
+  if (backend == NULL)
+    return FALSE;
+  old_wakeup_fd = priv->wakeup.read_fd;
+  if (!_io_wakeup_replace (&priv->wakeup, error))
     {
-      g_atomic_int_set (&priv->closed, 1);
+      priv->backend_class->destroy (backend);
       return FALSE;
     }
 
-  _io_loop_detach_handler (priv, priv->wakeup.read_fd);
-  _io_wakeup_clear (&priv->wakeup);
+  /* Closing our copies of the inherited fds leaves the parent's alone. */
+  _io_loop_forget_kernel_registrations (priv);
+  priv->backend_class->destroy (priv->backend);
+  priv->backend = backend;
+  if (old_wakeup_fd >= 0)
+    _io_loop_remove_internal_handler (loop, old_wakeup_fd);
+
   priv->n_changes = 0;
   for (fd = 0; fd < priv->n_fds; fd++)
     {
@@ -865,12 +927,11 @@ io_loop_reinit_after_fork (IoLoop  *loop,
         }
     }
 
-  priv->fork_generation = g_atomic_int_get (&fork_generation);
-  if (!_io_wakeup_init (&priv->wakeup, error) || !wakeup_register (loop, error))
-    {
-      g_atomic_int_set (&priv->closed, 1);
-      return FALSE;
-    }
+  g_atomic_int_set (&priv->fork_generation, g_atomic_int_get (&fork_generation));
+  /* Only memory can fail here; then the wake-up fd counts as broken, and
+   * the next iteration tries again and reports. */
+  if (!wakeup_register (loop, NULL))
+    _io_wakeup_clear (&priv->wakeup);
   return TRUE;
 }
 
@@ -922,7 +983,10 @@ find_backend (const char  *name,
 
   available = g_strjoinv (", ", (char **) io_loop_list_backends ());
   g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_NO_BACKEND,
-               _("Unknown or unavailable backend “%s” (available: %s)"),
+               /* Translators: the original has ASCII quotes so that a
+                * program that never calls setlocale(), which GLib prints
+                * in ASCII for, shows the name rather than "?name?". */
+               _("Unknown or unavailable backend \"%s\" (available: %s)"),
                name, available);
   g_free (available);
   return NULL;
@@ -1173,9 +1237,12 @@ io_loop_class_init (IoLoopClass *klass)
    * @error: what the callback reported
    *
    * Emitted when a callback, handler, timeout or periodic callback fails
-   * (sets its #GError). The class handler,
+   * (sets its #GError), unless a handler of #IoLoop::handle-exception
+   * returned %TRUE for it. The class handler,
    * #IoLoopClass.handle_callback_exception, logs the error; the loop goes
-   * on either way.
+   * on either way. To handle an error without that log, connect to
+   * #IoLoop::handle-exception and return %TRUE (or, in a handler of this
+   * signal, call g_signal_stop_emission_by_name()).
    *
    * Since: 1.0
    */
@@ -1186,6 +1253,46 @@ io_loop_class_init (IoLoopClass *klass)
                   G_STRUCT_OFFSET (IoLoopClass, handle_callback_exception),
                   NULL, NULL, NULL,
                   G_TYPE_NONE, 1,
+                  G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * IoLoop::handle-exception:
+   * @loop: the loop
+   * @error: what the callback reported
+   *
+   * Emitted when a callback, handler, timeout or periodic callback fails,
+   * before #IoLoop::callback-exception. Return %TRUE to say that the
+   * error is handled: then no further handler of this signal runs, and
+   * #IoLoop::callback-exception is not emitted, so nothing is logged.
+   * Return %FALSE to leave the error to the next handler, and at the end
+   * to #IoLoop::callback-exception, whose default handler logs it.
+   *
+   * This is the way to handle exceptions without a subclass, with the
+   * boolean "handled" convention of GTK's event signals:
+   *
+   * |[<!-- language="C" -->
+   * static gboolean
+   * on_handle_exception (IoLoop *loop, const GError *error, gpointer data)
+   * {
+   *   my_app_report (data, error);
+   *   return TRUE;
+   * }
+   *
+   * g_signal_connect (loop, "handle-exception", G_CALLBACK (on_handle_exception), app);
+   * ]|
+   *
+   * Returns: %TRUE to stop other handlers and #IoLoop::callback-exception
+   *   from being invoked for @error
+   *
+   * Since: 1.2
+   */
+  signals[HANDLE_EXCEPTION] =
+    g_signal_new ("handle-exception",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  g_signal_accumulator_true_handled, NULL, NULL,
+                  G_TYPE_BOOLEAN, 1,
                   G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 

@@ -53,9 +53,9 @@ typedef enum /*< flags >*/
  *   file descriptor, a deadline that is not a finite number, events outside
  *   #IoEvents)
  * @IO_LOOP_ERROR_BAD_FD: the file descriptor is not open
- * @IO_LOOP_ERROR_UNSUPPORTED_FD: the backend cannot watch this file descriptor
- *   (a regular file with epoll, a descriptor at or above `FD_SETSIZE` with
- *   select)
+ * @IO_LOOP_ERROR_UNSUPPORTED_FD: this file descriptor cannot be watched (a
+ *   regular file, directory or block device on every backend, a descriptor
+ *   at or above `FD_SETSIZE` with select)
  * @IO_LOOP_ERROR_EXISTS: the file descriptor already has a handler
  * @IO_LOOP_ERROR_NOT_FOUND: the file descriptor has no handler
  * @IO_LOOP_ERROR_CLOSED: the loop has been closed with io_loop_close()

@@ -4,7 +4,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * _io_wakeup_signal() is async-signal-safe: atomics and one write(), no
- * locks, no allocation. A burst of signals costs one write: the first one
+ * locks, no allocation. The fds are retired (on close, on replacement)
+ * by counting the signals in flight, never under a lock. A burst of signals costs one write: the first one
  * after a drain sets `pending`, the others see it set. And no write at all
  * is needed while the loop is busy rather than blocked in poll.
  *
@@ -83,6 +84,7 @@ _io_wakeup_init (IoWakeup  *wakeup,
   wakeup->read_fd = wakeup->write_fd = -1;
   wakeup->pending = 0;
   wakeup->sleeping = 0;
+  wakeup->senders = 0;
   wakeup->n_writes = 0;
 
   return open_fds (wakeup, error);
@@ -98,15 +100,41 @@ _io_wakeup_is_intact (IoWakeup *wakeup)
   return flags >= 0 && flags == wakeup->read_flags;
 }
 
-/* Closes the fds only; the queue lives as long as the loop. */
+/* Stops every later signal from writing, and waits for the ones already
+ * writing: afterwards nothing writes to the old fds. Senders never block
+ * (the fd is non-blocking), so the wait is short. Async-signal-safe
+ * senders rule out a lock here. */
+static void
+retire_fds (IoWakeup *wakeup)
+{
+  __atomic_store_n (&wakeup->write_fd, -1, __ATOMIC_SEQ_CST);
+  while (__atomic_load_n (&wakeup->senders, __ATOMIC_SEQ_CST) != 0)
+    g_thread_yield ();
+}
+
+/* Closes the fds (once no signal can write to them any more); the queue
+ * lives as long as the loop. */
 void
 _io_wakeup_clear (IoWakeup *wakeup)
 {
-  if (wakeup->write_fd >= 0 && wakeup->write_fd != wakeup->read_fd)
-    close (wakeup->write_fd);
+  int write_fd = wakeup->write_fd;
+
+  retire_fds (wakeup);
+  if (write_fd >= 0 && write_fd != wakeup->read_fd)
+    close (write_fd);
   if (wakeup->read_fd >= 0)
     close (wakeup->read_fd);
-  wakeup->read_fd = wakeup->write_fd = -1;
+  wakeup->read_fd = -1;
+}
+
+/* For fds closed or replaced behind the loop's back: their numbers may
+ * name someone else's files by now, so they are forgotten, not closed,
+ * and never written to again. */
+void
+_io_wakeup_forget (IoWakeup *wakeup)
+{
+  retire_fds (wakeup);
+  wakeup->read_fd = -1;
 }
 
 void
@@ -125,19 +153,24 @@ _io_wakeup_signal (IoWakeup *wakeup)
   if (__atomic_exchange_n (&wakeup->pending, 1, __ATOMIC_ACQ_REL) != 0)
     return;
 
-  errsv = errno;
-  fd = __atomic_load_n (&wakeup->write_fd, __ATOMIC_RELAXED);
+  /* Counted in flight before reading the fd: whoever retires the fd
+   * stores -1 first and then waits for the count to drop, so that no
+   * write can reach the number once it is closed (and maybe reused). */
+  __atomic_add_fetch (&wakeup->senders, 1, __ATOMIC_SEQ_CST);
+  fd = __atomic_load_n (&wakeup->write_fd, __ATOMIC_SEQ_CST);
   if (fd >= 0)
     {
       ssize_t r;
 
+      errsv = errno;
       /* An eventfd takes 8 bytes; a pipe takes any of them. */
       do
         r = write (fd, &one, sizeof one);
       while (r < 0 && errno == EINTR);
       __atomic_add_fetch (&wakeup->n_writes, 1, __ATOMIC_RELAXED);
+      errno = errsv;
     }
-  errno = errsv;
+  __atomic_sub_fetch (&wakeup->senders, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Empties the fd. Returns FALSE if it is broken (an error other than
@@ -169,20 +202,21 @@ _io_wakeup_drain (IoWakeup *wakeup)
   return ok;
 }
 
-/* Replaces broken fds; the old numbers may belong to someone else by now,
- * so they are forgotten, not closed. */
+/* Opens new fds and only then closes the current ones (if any are still
+ * ours): on failure nothing changed. */
 gboolean
-_io_wakeup_reopen (IoWakeup  *wakeup,
-                   GError   **error)
+_io_wakeup_replace (IoWakeup  *wakeup,
+                    GError   **error)
 {
   IoWakeup fresh;
 
   if (!open_fds (&fresh, error))
     return FALSE;
-  __atomic_store_n (&wakeup->write_fd, fresh.write_fd, __ATOMIC_RELEASE);
+  _io_wakeup_clear (wakeup);
   wakeup->read_fd = fresh.read_fd;
   wakeup->read_flags = fresh.read_flags;
-  __atomic_store_n (&wakeup->pending, 0, __ATOMIC_RELEASE);
+  __atomic_store_n (&wakeup->pending, 0, __ATOMIC_SEQ_CST);
+  __atomic_store_n (&wakeup->write_fd, fresh.write_fd, __ATOMIC_SEQ_CST);
   return TRUE;
 }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -490,6 +491,89 @@ gboolean
 io_test_fd_is_open (int fd)
 {
   return fcntl (fd, F_GETFD) >= 0 || errno != EBADF;
+}
+
+guint
+io_test_count_open_fds (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  if (dir != NULL)
+    {
+      while (g_dir_read_name (dir) != NULL)
+        n++;
+      g_dir_close (dir);
+      return n - 1;             /* the directory's own fd */
+    }
+  for (int fd = 0; fd < 65536; fd++)
+    if (io_test_fd_is_open (fd))
+      n++;
+  return n;
+}
+
+static int
+highest_open_fd (void)
+{
+  struct rlimit rl;
+  int fd, top;
+
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  top = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 65536 ? 65536 : (int) rl.rlim_cur;
+  for (fd = top - 1; fd >= 0; fd--)
+    if (io_test_fd_is_open (fd))
+      return fd;
+  return -1;
+}
+
+gboolean
+io_test_fd_limit_reach (IoTestFdLimit *limit)
+{
+  struct rlimit rl;
+  guint64 saved;
+
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  saved = rl.rlim_cur;
+  /* Headroom for a few fds, so that filling costs little. */
+  rl.rlim_cur = highest_open_fd () + 1 + 8;
+  if (rl.rlim_cur > saved || setrlimit (RLIMIT_NOFILE, &rl) != 0)
+    return FALSE;
+
+  limit->saved_cur = saved;
+  limit->fillers = g_array_new (FALSE, FALSE, sizeof (int));
+  for (;;)
+    {
+      int fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+
+      if (fd < 0)
+        {
+          g_assert_cmpint (errno, ==, EMFILE);
+          break;
+        }
+      g_array_append_val (limit->fillers, fd);
+    }
+  return TRUE;
+}
+
+void
+io_test_fd_limit_free_one (IoTestFdLimit *limit)
+{
+  g_assert_cmpuint (limit->fillers->len, >, 0);
+  close (g_array_index (limit->fillers, int, limit->fillers->len - 1));
+  g_array_set_size (limit->fillers, limit->fillers->len - 1);
+}
+
+void
+io_test_fd_limit_restore (IoTestFdLimit *limit)
+{
+  struct rlimit rl;
+
+  while (limit->fillers->len > 0)
+    io_test_fd_limit_free_one (limit);
+  g_clear_pointer (&limit->fillers, g_array_unref);
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &rl), ==, 0);
+  rl.rlim_cur = limit->saved_cur;
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &rl), ==, 0);
 }
 
 /* ---- time -------------------------------------------------------------- */

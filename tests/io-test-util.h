@@ -73,6 +73,23 @@ void      io_test_write_byte      (int          fd);
 /* Reads everything there is; returns the number of bytes read. */
 gsize     io_test_drain           (int          fd);
 gboolean  io_test_fd_is_open      (int          fd);
+/* The number of fds open in this process. */
+guint     io_test_count_open_fds  (void);
+
+/* Brings the process to its fd limit: lowers RLIMIT_NOFILE's soft limit
+ * to a little above the fds open now, then opens /dev/null until open()
+ * fails with EMFILE. io_test_fd_limit_free_one() closes one of those
+ * fillers; io_test_fd_limit_restore() closes the rest and puts the limit
+ * back. FALSE (nothing changed) if the limit cannot be lowered. */
+typedef struct
+{
+  GArray  *fillers;       /* of int */
+  guint64  saved_cur;
+} IoTestFdLimit;
+
+gboolean  io_test_fd_limit_reach   (IoTestFdLimit *limit);
+void      io_test_fd_limit_free_one (IoTestFdLimit *limit);
+void      io_test_fd_limit_restore (IoTestFdLimit *limit);
 
 /* Monotonic seconds. */
 gdouble   io_test_now             (void);

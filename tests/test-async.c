@@ -345,11 +345,24 @@ test_async_closing_itself_gets_notify_after_callback (IoTest *t)
   g_assert_cmpint (s.notifies, ==, 1);
 }
 
+static void
+test_null_async_is_a_programmer_error (IoTest *t)
+{
+  g_test_expect_message ("IoLoop", G_LOG_LEVEL_CRITICAL, "*io_async_send*assertion*");
+  io_async_send (NULL);
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("IoLoop", G_LOG_LEVEL_CRITICAL, "*io_async_close*assertion*");
+  io_async_close (NULL);
+  g_test_assert_expected_messages ();
+  io_test_iterate (t);
+}
+
 int
 main (int argc, char **argv)
 {
   io_test_init (&argc, &argv);
 
+  io_test_add ("/async/null-async-is-a-programmer-error", test_null_async_is_a_programmer_error);
   io_test_add ("/async/send-from-thread-wakes-sleeping-loop", test_send_from_thread_wakes_sleeping_loop);
   io_test_add ("/async/send-from-signal-handler-wakes-sleeping-loop", test_send_from_signal_handler_wakes_sleeping_loop);
   io_test_add ("/async/send-from-signal-raised-on-loop-thread-runs-callback",

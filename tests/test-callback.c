@@ -345,6 +345,47 @@ test_null_callback_is_a_programmer_error (IoTest *t)
   io_test_iterate (t);
 }
 
+/* A loop whose construction failed (a GObject made with g_object_new(),
+ * so that no GInitable caught the error) refuses callbacks like every
+ * other call: the notify runs at once rather than when the loop is
+ * finalized. */
+static void
+assert_failed_loop_refuses_callbacks (IoLoop *loop, gint code)
+{
+  GError *error = NULL;
+  IoTestCounts counts = { 0 };
+
+  g_assert_false (io_loop_iteration (loop, FALSE, &error));
+  io_test_assert_error (error, code);
+  io_loop_add_callback (loop, io_test_counts_cb, &counts, io_test_counts_notify);
+  g_assert_cmpint (counts.notifies, ==, 1);
+  g_assert_false (io_loop_iteration (loop, FALSE, &error));
+  io_test_assert_error (error, code);
+  g_assert_cmpint (counts.runs, ==, 0);
+  g_object_unref (loop);
+  g_assert_cmpint (counts.notifies, ==, 1);
+}
+
+static void
+test_add_on_loop_whose_construction_failed_runs_notify_at_once (IoTest *t)
+{
+  IoTestFdLimit limit;
+  IoLoop *loop;
+
+  loop = g_object_new (IO_TYPE_LOOP, "backend", "no-such-backend", NULL);
+  assert_failed_loop_refuses_callbacks (loop, IO_LOOP_ERROR_NO_BACKEND);
+
+  /* No fd left for the backend or the wake-up fd. */
+  if (!io_test_fd_limit_reach (&limit))
+    {
+      io_test_skip ("cannot lower RLIMIT_NOFILE");
+      return;
+    }
+  loop = g_object_new (IO_TYPE_LOOP, "backend", t->backend, NULL);
+  io_test_fd_limit_restore (&limit);
+  assert_failed_loop_refuses_callbacks (loop, IO_LOOP_ERROR_FAILED);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -362,6 +403,8 @@ main (int argc, char **argv)
   io_test_add ("/callback/add-on-closed-loop-drops-it-and-runs-notify", test_add_callback_on_closed_loop_drops_it_and_runs_notify);
   io_test_add ("/callback/pending-callbacks-are-dropped-with-notify-on-close",
                test_pending_callbacks_are_dropped_with_notify_on_close);
+  io_test_add ("/callback/add-on-loop-whose-construction-failed-runs-notify-at-once",
+               test_add_on_loop_whose_construction_failed_runs_notify_at_once);
   io_test_add ("/callback/null-callback-is-a-programmer-error", test_null_callback_is_a_programmer_error);
 
   return io_test_run ();

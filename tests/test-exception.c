@@ -323,6 +323,87 @@ test_callback_exception_signal_carries_a_gerror (IoTest *t)
   g_assert_true (query.return_type == G_TYPE_NONE);
 }
 
+/* ---- IoLoop::handle-exception ------------------------------------------ */
+
+typedef struct
+{
+  Caught    caught;
+  gboolean  handled;      /* what the handler returns */
+} Handler;
+
+static gboolean
+on_handle_exception (IoLoop *loop, GError *error, gpointer data)
+{
+  Handler *h = data;
+
+  record (&h->caught, error);
+  return h->handled;
+}
+
+static void
+test_handle_exception_returning_true_silences_default_handler (IoTest *t)
+{
+  Handler h = { { 0 }, TRUE };
+  Caught c = { 0 };
+
+  g_signal_connect (t->loop, "handle-exception", G_CALLBACK (on_handle_exception), &h);
+  g_signal_connect (t->loop, "callback-exception", G_CALLBACK (on_callback_exception), &c);
+  /* A warning would be fatal here. */
+  io_loop_add_callback (t->loop, fail_cb, "callback", NULL);
+  io_test_iterate (t);
+  assert_caught (&h.caught, "callback");
+  /* Handled: callback-exception is not emitted at all. */
+  g_assert_cmpint (c.count, ==, 0);
+
+  /* The same for an error reported by a binding. */
+  {
+    GError *error = g_error_new (TEST_ERROR, TEST_CODE, "boom from %s", "binding");
+
+    io_loop_report_exception (t->loop, error);
+    g_error_free (error);
+    assert_caught (&h.caught, "binding");
+    g_assert_cmpint (c.count, ==, 0);
+  }
+}
+
+static void
+test_handle_exception_returning_false_leaves_it_to_callback_exception (IoTest *t)
+{
+  Handler h = { { 0 }, FALSE };
+  Caught c = { 0 };
+
+  g_signal_connect (t->loop, "handle-exception", G_CALLBACK (on_handle_exception), &h);
+  g_signal_connect (t->loop, "callback-exception", G_CALLBACK (on_callback_exception), &c);
+  g_test_expect_message ("IoLoop", G_LOG_LEVEL_WARNING, "*Exception in callback*boom from timeout*");
+  g_assert_nonnull (io_loop_call_later (t->loop, 0, fail_cb, "timeout", NULL, NULL));
+  io_test_iterate (t);
+  g_test_assert_expected_messages ();
+  assert_caught (&h.caught, "timeout");
+  assert_caught (&c, "timeout");
+}
+
+static void
+test_first_handle_exception_handler_returning_true_stops_emission (IoTest *t)
+{
+  Handler declines = { { 0 }, FALSE }, takes = { { 0 }, TRUE }, after = { { 0 }, TRUE };
+  int fds[2];
+
+  g_signal_connect (t->loop, "handle-exception", G_CALLBACK (on_handle_exception), &declines);
+  g_signal_connect (t->loop, "handle-exception", G_CALLBACK (on_handle_exception), &takes);
+  g_signal_connect (t->loop, "handle-exception", G_CALLBACK (on_handle_exception), &after);
+  io_test_socketpair (fds);
+  g_assert_true (io_loop_add_handler (t->loop, fds[0], IO_EVENTS_READ, fail_handler, "handler",
+                                      NULL, NULL));
+  io_test_write_byte (fds[1]);
+  io_test_iterate (t);
+  assert_caught (&declines.caught, "handler");
+  assert_caught (&takes.caught, "handler");
+  g_assert_cmpint (after.caught.count, ==, 0);
+  io_loop_close (t->loop, FALSE);
+  close (fds[0]);
+  close (fds[1]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -345,6 +426,12 @@ main (int argc, char **argv)
                test_connected_handler_runs_before_default_handler);
   io_test_add ("/exception/subclass-override-replaces-default-handler",
                test_subclass_override_replaces_default_handler);
+  io_test_add ("/exception/handle-exception-returning-true-silences-default-handler",
+               test_handle_exception_returning_true_silences_default_handler);
+  io_test_add ("/exception/handle-exception-returning-false-leaves-it-to-callback-exception",
+               test_handle_exception_returning_false_leaves_it_to_callback_exception);
+  io_test_add ("/exception/first-handle-exception-handler-returning-true-stops-emission",
+               test_first_handle_exception_handler_returning_true_stops_emission);
   io_test_add ("/exception/report-exception-emits-signal", test_report_exception_emits_signal);
   io_test_add ("/exception/callback-exception-signal-carries-a-gerror",
                test_callback_exception_signal_carries_a_gerror);

@@ -322,6 +322,173 @@ test_signal_handler_from_parent_works_in_child_after_reinit (IoTest *t)
   io_loop_remove_signal_handler (t->loop, id);
 }
 
+/* ---- re-initialization that fails ---------------------------------------- */
+
+/* One of each kind of thing the loop holds, each counting its notify. */
+typedef struct
+{
+  Pair          pair;
+  gint          handler_notifies;
+  IoTestCounts  timeout;
+  IoTestCounts  callback;
+  IoTestCounts  async;
+  IoAsync      *handle;
+} Held;
+
+static void
+held_ready (int fd, IoEvents events, gpointer data, GError **error)
+{
+  Held *held = data;
+
+  pair_ready (fd, events, &held->pair, error);
+}
+
+static void
+held_handler_notify (gpointer data)
+{
+  ((Held *) data)->handler_notifies++;
+}
+
+static void
+held_add (IoTest *t, Held *held)
+{
+  GError *error = NULL;
+
+  held->pair.loop = t->loop;
+  io_test_socketpair (held->pair.fds);
+  g_assert_true (io_loop_add_handler (t->loop, held->pair.fds[0], IO_EVENTS_READ, held_ready,
+                                      held, held_handler_notify, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (io_loop_call_later (t->loop, 60.0, io_test_counts_cb, &held->timeout,
+                                        io_test_counts_notify, &error));
+  g_assert_no_error (error);
+  held->handle = io_async_new (t->loop, io_test_counts_cb, &held->async, io_test_counts_notify);
+  io_test_iterate (t);
+  io_loop_add_callback (t->loop, io_test_counts_cb, &held->callback, io_test_counts_notify);
+}
+
+static void
+held_assert_notified (Held *held, gint times)
+{
+  g_assert_cmpint (held->handler_notifies, ==, times);
+  g_assert_cmpint (held->timeout.notifies, ==, times);
+  g_assert_cmpint (held->callback.notifies, ==, times);
+  g_assert_cmpint (held->async.notifies, ==, times);
+  g_assert_cmpint (held->pair.calls + held->timeout.runs + held->callback.runs +
+                   held->async.runs, ==, 0);
+}
+
+static void
+held_clear (Held *held)
+{
+  io_async_unref (held->handle);
+  pair_close (&held->pair);
+}
+
+/* Fails a re-init by leaving the child no fd to open. */
+static void
+child_reinit_fails_at_fd_limit (IoTest *t, IoTestFdLimit *limit)
+{
+  GError *error = NULL;
+
+  g_assert_true (io_test_fd_limit_reach (limit));
+  g_assert_false (io_loop_reinit_after_fork (t->loop, &error));
+  io_test_assert_error (error, IO_LOOP_ERROR_FAILED);
+  /* Still refused as a child's, not half re-initialized. */
+  g_assert_false (io_loop_iteration (t->loop, FALSE, &error));
+  io_test_assert_error (error, IO_LOOP_ERROR_FORKED);
+}
+
+static void
+child_closes_after_failed_reinit (IoTest *t, gpointer data)
+{
+  Held *held = data;
+  IoTestFdLimit limit;
+
+  child_reinit_fails_at_fd_limit (t, &limit);
+  held_assert_notified (held, 0);
+  io_loop_close (t->loop, FALSE);
+  held_assert_notified (held, 1);
+  g_assert_true (io_async_is_closed (held->handle));
+  io_loop_close (t->loop, FALSE);
+  held_assert_notified (held, 1);
+  io_test_fd_limit_restore (&limit);
+}
+
+static void
+test_failed_reinit_leaves_close_to_run_every_notify_once (IoTest *t)
+{
+  Held held = { 0 };
+
+  held_add (t, &held);
+  run_in_child (t, child_closes_after_failed_reinit, &held);
+  /* The parent's loop is untouched and still holds everything. */
+  held_assert_notified (&held, 0);
+  io_loop_close (t->loop, FALSE);
+  held_assert_notified (&held, 1);
+  held_clear (&held);
+}
+
+static void
+child_retries_reinit_after_fds_free_up (IoTest *t, gpointer data)
+{
+  Held *held = data;
+  GError *error = NULL;
+  IoTestFdLimit limit;
+
+  child_reinit_fails_at_fd_limit (t, &limit);
+  io_test_fd_limit_restore (&limit);
+  g_assert_true (io_loop_reinit_after_fork (t->loop, &error));
+  g_assert_no_error (error);
+
+  /* Everything survived the failed attempt. */
+  io_test_write_byte (held->pair.fds[1]);
+  io_test_run_loop (t, IO_TEST_LOOP_TIMEOUT);
+  g_assert_cmpint (held->pair.calls, ==, 1);
+  g_assert_cmpint (held->callback.runs, ==, 1);
+  io_async_send (held->handle);
+  io_test_iterate (t);
+  g_assert_cmpint (held->async.runs, ==, 1);
+  io_loop_close (t->loop, FALSE);
+  g_assert_cmpint (held->handler_notifies, ==, 1);
+  g_assert_cmpint (held->timeout.notifies, ==, 1);
+  g_assert_cmpint (held->async.notifies, ==, 1);
+}
+
+static void
+test_failed_reinit_can_be_retried_once_fds_free_up (IoTest *t)
+{
+  Held held = { 0 };
+
+  held_add (t, &held);
+  run_in_child (t, child_retries_reinit_after_fds_free_up, &held);
+  io_loop_close (t->loop, FALSE);
+  held_assert_notified (&held, 1);
+  held_clear (&held);
+}
+
+static void
+child_adds_callback_before_reinit (IoTest *t, gpointer data)
+{
+  IoTestCounts counts = { 0 };
+  GError *error = NULL;
+
+  io_loop_add_callback (t->loop, io_test_counts_cb, &counts, io_test_counts_notify);
+  g_assert_cmpint (counts.notifies, ==, 1);
+  g_assert_true (io_loop_reinit_after_fork (t->loop, &error));
+  g_assert_no_error (error);
+  io_test_iterate (t);
+  g_assert_cmpint (counts.runs, ==, 0);
+  g_assert_cmpint (counts.notifies, ==, 1);
+}
+
+static void
+test_add_callback_in_child_before_reinit_is_refused_with_notify (IoTest *t)
+{
+  io_test_iterate (t);
+  run_in_child (t, child_adds_callback_before_reinit, NULL);
+}
+
 static void
 test_reinit_without_fork_does_nothing (IoTest *t)
 {
@@ -351,6 +518,12 @@ main (int argc, char **argv)
                test_reinit_in_child_makes_handlers_and_timeouts_work);
   io_test_add ("/fork/signal-handler-from-parent-works-in-child-after-reinit",
                test_signal_handler_from_parent_works_in_child_after_reinit);
+  io_test_add ("/fork/failed-reinit-leaves-close-to-run-every-notify-once",
+               test_failed_reinit_leaves_close_to_run_every_notify_once);
+  io_test_add ("/fork/failed-reinit-can-be-retried-once-fds-free-up",
+               test_failed_reinit_can_be_retried_once_fds_free_up);
+  io_test_add ("/fork/add-callback-in-child-before-reinit-is-refused-with-notify",
+               test_add_callback_in_child_before_reinit_is_refused_with_notify);
   io_test_add ("/fork/reinit-without-fork-does-nothing", test_reinit_without_fork_does_nothing);
 
   return io_test_run ();

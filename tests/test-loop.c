@@ -7,9 +7,13 @@
 
 #include <stdlib.h>
 
+#include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "io-test-util.h"
@@ -137,6 +141,74 @@ test_new_warns_and_falls_back_on_unknown_env_backend (IoTest *t)
   g_assert_nonnull (loop);
   g_assert_cmpstr (io_loop_get_backend (loop), ==, io_loop_list_backends ()[0]);
   g_object_unref (loop);
+}
+
+/* What a program that never calls setlocale() prints for an unknown
+ * IOLOOP_BACKEND: GLib converts messages to the locale's charset, which
+ * is ASCII in the "C" locale, so the message must read well in ASCII. */
+static char *
+unknown_backend_output_in_c_locale (void)
+{
+  GString *out = g_string_new (NULL);
+  int fds[2], status;
+  char buf[256];
+  ssize_t r;
+  pid_t pid;
+
+  g_assert_cmpint (pipe (fds), ==, 0);
+  fflush (stdout);
+  fflush (stderr);
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      GError *error = NULL;
+      IoLoop *loop;
+
+      dup2 (fds[1], STDERR_FILENO);
+      setlocale (LC_ALL, "C");
+      setenv ("IOLOOP_BACKEND", "no-such-backend", 1);
+      g_log_set_always_fatal (G_LOG_FATAL_MASK);
+      loop = io_loop_new ();
+      g_object_unref (loop);
+      g_assert_null (io_loop_new_with_backend ("no-such-backend", &error));
+      g_printerr ("%s\n", error->message);
+      _exit (0);
+    }
+  close (fds[1]);
+  while ((r = read (fds[0], buf, sizeof buf)) != 0)
+    {
+      if (r < 0 && errno == EINTR)
+        continue;
+      g_assert_cmpint (r, >, 0);
+      g_string_append_len (out, buf, r);
+    }
+  close (fds[0]);
+  while (waitpid (pid, &status, 0) < 0)
+    g_assert_cmpint (errno, ==, EINTR);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_unknown_backend_message_reads_well_without_setlocale (IoTest *t)
+{
+  char *out = unknown_backend_output_in_c_locale ();
+  const char *p = out;
+  guint found = 0;
+
+  g_test_message ("%s", out);
+  while ((p = strstr (p, "no-such-backend")) != NULL)
+    {
+      /* Quoted, not "?no-such-backend?". */
+      g_assert_cmpint (p[-1], ==, '"');
+      g_assert_cmpint (p[strlen ("no-such-backend")], ==, '"');
+      p++;
+      found++;
+    }
+  g_assert_cmpuint (found, ==, 2);
+  g_assert_null (strchr (out, '?'));
+  g_free (out);
 }
 
 /* ---- start / stop ------------------------------------------------------ */
@@ -565,6 +637,8 @@ main (int argc, char **argv)
   io_test_add ("/loop/unknown-backend-fails-with-no-backend", test_unknown_backend_fails_with_no_backend);
   io_test_add ("/loop/unknown-env-backend-fails-with-no-backend", test_unknown_env_backend_fails_with_no_backend);
   io_test_add ("/loop/new-warns-and-falls-back-on-unknown-env-backend", test_new_warns_and_falls_back_on_unknown_env_backend);
+  io_test_add ("/loop/unknown-backend-message-reads-well-without-setlocale",
+               test_unknown_backend_message_reads_well_without_setlocale);
   io_test_add ("/loop/is-a-derivable-gobject", test_loop_is_a_derivable_gobject);
 
   io_test_add ("/loop/stop-from-callback-returns-from-start", test_stop_from_callback_returns_from_start);
