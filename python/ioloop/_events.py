@@ -310,6 +310,13 @@ class EventLoop(unix_events.SelectorEventLoop):
             self._set_coroutine_origin_tracking(False)
             sys.set_asyncgen_hooks(*old_agen_hooks)
 
+    def is_running(self):
+        """True while ``run_forever()`` runs, and while the ``Io.Loop`` is
+        driven otherwise (``io_loop.start()``, GLib) and runs this loop's
+        callbacks: it cannot be closed or run again meanwhile."""
+        return (self._thread_id is not None or _get_running_loop() is self
+                or self._io_loop.is_running())
+
     def stop(self):
         """Stop running: the callbacks already ready run first (those they
         schedule wait for the next run), then ``run_forever()`` returns.

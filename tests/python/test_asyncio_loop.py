@@ -492,6 +492,20 @@ def test_classic_and_asyncio_side_by_side_driven_by_run_forever(backend):
     wsock.close()
 
 
+def test_running_under_io_loop_start_cannot_close(loop, io_loop):
+    seen = []
+
+    def inside():
+        seen.append(loop.is_running())
+        with pytest.raises(RuntimeError):
+            loop.close()
+        io_loop.stop()
+    loop.call_soon(inside)
+    assert not loop.is_running()
+    io_loop.start()
+    assert seen == [True] and not loop.is_closed() and not loop.is_running()
+
+
 def test_loop_stop_stops_io_loop_start(loop, io_loop):
     loop.call_soon(loop.stop)
     io_loop.call_later(5, io_loop.stop)
