@@ -32,11 +32,9 @@ import heapq
 import itertools
 import os
 import selectors
-import signal
 import sys
 import threading
 import time
-import warnings
 
 from asyncio import base_events, coroutines, events, unix_events
 from asyncio.log import logger
