@@ -188,12 +188,15 @@ def serve_asyncio(fw, api, lfd):
 
     async def handle(reader, writer):
         read, write, drain = reader.read, writer.write, writer.drain
-        while True:
-            data = await read(4096)
-            if not data:
-                break
-            write(data)
-            await drain()
+        try:
+            while True:
+                data = await read(4096)
+                if not data:
+                    break
+                write(data)
+                await drain()
+        except ConnectionError:
+            pass            # the load client exits with connections open
         writer.close()
 
     async def start():
