@@ -18,11 +18,14 @@ What this override adds to the introspected classes:
   So every Python callable given to the loop runs inside a wrapper (a
   "shield", the one Python frame between C and the callable): an exception
   calls ``loop.handle_callback_exception(callback)`` inside the ``except`` block
-  (``sys.exc_info()`` holds it), whose default logs ``Exception in callback``
-  with the traceback through :mod:`logging` and emits the
-  ``callback-exception`` signal with a ``GLib.Error`` (handlers of
-  ``add_signal_handler()`` and ``add_child_watch()`` included).  ``KeyboardInterrupt``
-  and ``SystemExit`` stop the loop and are raised again by ``start()``.
+  (``sys.exc_info()`` holds it; handlers of ``add_signal_handler()`` and
+  ``add_child_watch()`` included), whose default reports it as the loop
+  reports a failed C callback: the ``handle-exception`` signal with a
+  ``GLib.Error``, then, unless a handler returned True, ``callback-exception``,
+  then the default report, a log of ``Exception in callback`` with the
+  traceback through :mod:`logging` in place of the C class handler's
+  ``g_log()``: once in all.  ``KeyboardInterrupt`` and ``SystemExit`` stop
+  the loop and are raised again by ``start()``.
 
 - Signals: while ``start()`` runs on the main thread, ``signal.set_wakeup_fd``
   points at a socket the loop watches, so that Python signal handlers run
@@ -346,6 +349,72 @@ def _callback_failed(loop, callback):
         # Neither a failure nor ours to keep (GeneratorExit, or an exit
         # exception with the loop gone): let it go, as Tornado did.
         raise
+
+
+def _log_callback_exception(callback, exc):
+    """The default report of a Python exception: what Tornado logs."""
+    app_log.error("Exception in callback %r", callback,
+                  exc_info=(type(exc), exc, exc.__traceback__))
+
+
+# ---- reporting Python exceptions through the loop's two signals ----------
+#
+# A C callback that fails goes through io_loop_report_exception():
+# handle-exception (True: handled, nothing else happens), then
+# callback-exception, whose class handler g_log()s the error.  A Python
+# exception has a better default report, the traceback through logging, and
+# must not get the g_log() as well.  GLib cannot skip a class handler
+# alone, so report_exception() with a ``default`` connects one more handler
+# of callback-exception just before emitting it: the last one to run before
+# the class handler.  If it is reached (no handler stopped the emission), it
+# stops the emission, so nothing is g_log()ged, and the default report runs.
+#
+# Reports nest (a handler may make a callback fail and so report another
+# error on the same loop): each handler acts only for the innermost report
+# of its thread, which is the one that connected it last.
+
+_signal_ids = {}
+_reports = threading.local()
+
+
+def _signal_id(name):
+    try:
+        return _signal_ids[name]
+    except KeyError:
+        # Looked up once a loop exists: GLib cannot look up a signal of a
+        # class not yet initialized.
+        signal_id = _signal_ids[name] = GObject.signal_lookup(name, Io.Loop.__gtype__)
+        return signal_id
+
+
+def _handle_exception_id():
+    return _signal_id('handle-exception')
+
+
+def _callback_exception_id():
+    return _signal_id('callback-exception')
+
+
+def _emit_callback_exception_reaching_default(loop, gerror):
+    """Emit callback-exception for ``gerror`` without its class handler;
+    True if no handler stopped the emission (the default report is due)."""
+    stack = getattr(_reports, 'stack', None)
+    if stack is None:
+        stack = _reports.stack = []
+    token = []
+
+    def before_class_handler(loop_, error):
+        if stack and stack[-1] is token:
+            token.append(True)
+            loop_.stop_emission_by_name('callback-exception')
+    handler_id = loop.connect('callback-exception', before_class_handler)
+    stack.append(token)
+    try:
+        loop.emit('callback-exception', gerror)
+    finally:
+        stack.pop()
+        loop.disconnect(handler_id)
+    return bool(token)
 
 
 def _make_run_callback(loop_ref, callback):
@@ -731,21 +800,23 @@ class Loop(Io.Loop):
         """Called when a callback run by the loop raises an exception.
 
         The exception is not passed: it is in ``sys.exc_info()``.  The
-        default logs it with its traceback and emits ``callback-exception``
-        with a ``GLib.Error`` describing it.  Subclasses may override it.
+        default reports it as the loop reports a failed C callback
+        (``report_exception()``): ``handle-exception`` first, then, unless
+        a handler claimed it, ``callback-exception``, whose default report
+        is a log of ``Exception in callback`` with the traceback through
+        :mod:`logging` (logger ``ioloop``).  Subclasses may override it.
         """
-        app_log.error("Exception in callback %r", callback, exc_info=True)
         exc = sys.exc_info()[1]
-        if exc is not None and self._callback_exception_observed():
-            self.report_exception(exception_to_error(exc))
+        if exc is None:
+            app_log.error("Exception in callback %r", callback)
+            return
+        self.report_exception(exc, functools.partial(_log_callback_exception, callback, exc))
 
-    def _callback_exception_observed(self):
-        """True if emitting callback-exception does more than g_log() it
-        again: a handler is connected or a subclass overrides the class
-        handler (Python logging already reported the exception)."""
-        signal_id = GObject.signal_lookup('callback-exception', Io.Loop.__gtype__)
-        if GObject.signal_has_handler_pending(self, signal_id, 0, True):
-            return True
+    def _class_handler_overridden(self):
+        """True if a subclass overrides the class handler of
+        callback-exception (the vfunc or the signal's class closure), or
+        the loop is an instance of a subclass written in C: then that
+        class handler, not the C default's g_log(), is the default report."""
         for klass in type(self).__mro__:
             if klass is Loop:
                 return False
@@ -754,6 +825,14 @@ class Loop(Io.Loop):
                     or klass.__module__.startswith('gi.repository.')):
                 return True
         return False
+
+    def _callback_exception_observed(self):
+        """True if something besides the default report would see a failure:
+        a handler of handle-exception or callback-exception, or a subclass
+        overriding the class handler."""
+        return (GObject.signal_has_handler_pending(self, _handle_exception_id(), 0, False)
+                or GObject.signal_has_handler_pending(self, _callback_exception_id(), 0, False)
+                or self._class_handler_overridden())
 
     # -- starting and stopping --
 
@@ -1262,14 +1341,35 @@ class Loop(Io.Loop):
         except GLib.Error as error:
             raise loop_exception(error) from None
 
-    def report_exception(self, error):
-        """Emit ``callback-exception`` for ``error``, as the loop does when a
-        callback fails: a ``GLib.Error`` or any exception (made into a
-        ``GLib.Error`` by ``exception_to_error()``).
+    def report_exception(self, error, default=None):
+        """Report ``error`` as the loop reports a callback that failed:
+        emit ``handle-exception``; unless a handler returned True (the error
+        is handled), emit ``callback-exception``, whose class handler is the
+        default report.  ``error`` is a ``GLib.Error`` or any exception
+        (made into a ``GLib.Error`` by ``exception_to_error()``).
 
-        ``report_exception(error: BaseException) -> None``.
+        ``default``, a function without arguments, replaces the default
+        report of the C class handler (a ``g_log()`` warning without the
+        Python traceback): it runs after the handlers of
+        ``callback-exception``, unless one of them stopped the emission
+        (``stop_emission_by_name()``), so that the error is reported once.
+        Handlers connected with ``connect_after()`` do not run then, since
+        the emission stops where the C default would log.  A subclass
+        overriding the class handler (``do_handle_callback_exception()``)
+        is the default report instead, and ``default`` is not called.
+
+        ``report_exception(error: BaseException, default=None) -> None``.
         """
-        _io_report_exception(self, exception_to_error(error))
+        gerror = exception_to_error(error)
+        if default is None:
+            _io_report_exception(self, gerror)
+            return
+        if self.emit('handle-exception', gerror):
+            return
+        if self._class_handler_overridden():
+            self.emit('callback-exception', gerror)
+        elif _emit_callback_exception_reaching_default(self, gerror):
+            default()
 
     def set_blocking_alarm(self, seconds):
         """Arm ``SIGALRM`` for ``seconds`` whenever the loop dispatches (0
