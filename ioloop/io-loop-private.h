@@ -12,70 +12,9 @@
 #include "io-timeout.h"
 #include "io-async.h"
 #include "io-backend.h"
+#include "io-timer-heap.h"
 
 G_BEGIN_DECLS
-
-/* ---- timeouts (io-timeout.c) ------------------------------------------- */
-
-/* A timeout's heap_index when it is in no heap. */
-#define IO_TIMEOUT_NOT_PENDING G_MAXUINT
-
-struct _IoTimeout
-{
-  gint            ref_count;
-  /* Slot in the heap while pending; slot in the loop's due array while
-   * IO_TIMEOUT_FLAG_DUE; else IO_TIMEOUT_NOT_PENDING. */
-  guint           heap_index;
-  /* Insertion order, so that equal deadlines fire first-in first-out. */
-  guint32         seq;
-  guint32         flags;
-  IoCallback      func;
-  gpointer        user_data;
-  GDestroyNotify  notify;
-};
-
-enum
-{
-  IO_TIMEOUT_FLAG_DUE       = 1 << 0,
-  IO_TIMEOUT_FLAG_CANCELLED = 1 << 1,
-};
-
-/* The deadline sits beside the pointer so that sifting compares without
- * touching the timeouts themselves. */
-typedef struct
-{
-  gint64     deadline;
-  IoTimeout *timeout;
-} IoTimerNode;
-
-typedef struct
-{
-  IoTimerNode *nodes;
-  guint        len;
-  guint        size;
-} IoTimerHeap;
-
-IoTimeout  *_io_timeout_new            (IoCallback      func,
-                                        gpointer        user_data,
-                                        GDestroyNotify  notify,
-                                        guint32         seq);
-void        _io_timeout_run_notify     (IoTimeout      *timeout);
-
-void        _io_timer_heap_init        (IoTimerHeap    *heap);
-void        _io_timer_heap_push        (IoTimerHeap    *heap,
-                                        IoTimeout      *timeout,
-                                        gint64          deadline);
-gboolean    _io_timer_heap_contains    (IoTimerHeap    *heap,
-                                        IoTimeout      *timeout);
-void        _io_timer_heap_remove      (IoTimerHeap    *heap,
-                                        IoTimeout      *timeout);
-IoTimeout  *_io_timer_heap_pop         (IoTimerHeap    *heap);
-
-static inline gint64
-_io_timer_heap_next_deadline (IoTimerHeap *heap)
-{
-  return heap->len > 0 ? heap->nodes[0].deadline : G_MAXINT64;
-}
 
 /* ---- wake-up and cross-thread queue (io-wakeup.c) ---------------------- */
 
@@ -186,7 +125,6 @@ typedef struct
   IoTimeout           **due;
   guint                 n_due;
   guint                 due_size;
-  guint32               next_seq;
   gint64                wall_offset;     /* real time - monotonic time */
   gboolean              wall_offset_valid;
 

@@ -1,7 +1,13 @@
-/* io-timeout.c: timeout handles and the 4-ary timer heap
+/* io-timeout.c: timeout handles, and how the loop adds, removes and runs them
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A pending IoTimeout is queued in the loop's timer heap (io-timer-heap.c),
+ * which holds the loop's reference. When its deadline comes, the
+ * dispatcher moves it from the heap to the loop's array of due timeouts
+ * and runs it from there, so that a callback may remove any timeout,
+ * itself included, while others of the same batch are still to run.
  */
 #include "config.h"
 
@@ -25,20 +31,43 @@
  * Since: 1.0
  */
 
+struct _IoTimeout
+{
+  gint            ref_count;
+  guint32         flags;
+  /* Queued in the loop's heap while pending and not yet due. */
+  IoTimerEntry    entry;
+  /* Slot in the loop's due array while IO_TIMEOUT_FLAG_DUE. */
+  guint           due_index;
+  IoCallback      func;
+  gpointer        user_data;
+  GDestroyNotify  notify;
+};
+
+enum
+{
+  /* Taken from the heap for this iteration's dispatch, not run yet. */
+  IO_TIMEOUT_FLAG_DUE       = 1 << 0,
+  /* Removed while due: the dispatcher skips it and drops its reference. */
+  IO_TIMEOUT_FLAG_CANCELLED = 1 << 1,
+};
+
+#define TIMEOUT_OF_ENTRY(e) \
+  ((IoTimeout *) ((char *) (e) - G_STRUCT_OFFSET (IoTimeout, entry)))
+
 G_DEFINE_BOXED_TYPE (IoTimeout, io_timeout, io_timeout_ref, io_timeout_unref)
 
-IoTimeout *
-_io_timeout_new (IoCallback      func,
-                 gpointer        user_data,
-                 GDestroyNotify  notify,
-                 guint32         seq)
+static IoTimeout *
+timeout_new (IoCallback      func,
+             gpointer        user_data,
+             GDestroyNotify  notify)
 {
   IoTimeout *timeout = g_new (IoTimeout, 1);
 
   timeout->ref_count = 1;
-  timeout->heap_index = IO_TIMEOUT_NOT_PENDING;
-  timeout->seq = seq;
   timeout->flags = 0;
+  _io_timer_entry_init (&timeout->entry);
+  timeout->due_index = 0;
   timeout->func = func;
   timeout->user_data = user_data;
   timeout->notify = notify;
@@ -47,8 +76,8 @@ _io_timeout_new (IoCallback      func,
 }
 
 /* Runs the notify once, and forgets the callback. */
-void
-_io_timeout_run_notify (IoTimeout *timeout)
+static void
+timeout_run_notify (IoTimeout *timeout)
 {
   GDestroyNotify notify = timeout->notify;
   gpointer user_data = timeout->user_data;
@@ -96,7 +125,8 @@ io_timeout_unref (IoTimeout *timeout)
 
   if (g_atomic_int_dec_and_test (&timeout->ref_count))
     {
-      g_assert (timeout->heap_index == IO_TIMEOUT_NOT_PENDING);
+      g_assert (!_io_timer_entry_is_queued (&timeout->entry));
+      g_assert (!(timeout->flags & IO_TIMEOUT_FLAG_DUE));
       g_free (timeout);
     }
 }
@@ -117,167 +147,10 @@ io_timeout_is_pending (IoTimeout *timeout)
 {
   g_return_val_if_fail (timeout != NULL, FALSE);
 
-  return timeout->heap_index != IO_TIMEOUT_NOT_PENDING &&
+  if (_io_timer_entry_is_queued (&timeout->entry))
+    return TRUE;
+  return (timeout->flags & IO_TIMEOUT_FLAG_DUE) &&
          !(timeout->flags & IO_TIMEOUT_FLAG_CANCELLED);
-}
-
-/* ---- the heap ------------------------------------------------------------
- *
- * A 4-ary min-heap rooted at 0: children of i are 4i+1 .. 4i+4. Four
- * children fit one or two cache lines, which halves the depth of a binary
- * heap for the same comparisons.
- */
-
-#define HEAP_ARITY 4
-#define HEAP_PARENT(i) (((i) - 1) / HEAP_ARITY)
-#define HEAP_FIRST_CHILD(i) ((i) * HEAP_ARITY + 1)
-#define HEAP_MIN_SIZE 16
-
-static inline gboolean
-node_before (const IoTimerNode *a,
-             const IoTimerNode *b)
-{
-  if (a->deadline != b->deadline)
-    return a->deadline < b->deadline;
-  /* Wrap-safe: ties are between timeouts added close together. */
-  return (gint32) (a->timeout->seq - b->timeout->seq) < 0;
-}
-
-static inline void
-heap_place (IoTimerHeap *heap,
-            guint        i,
-            IoTimerNode  node)
-{
-  heap->nodes[i] = node;
-  node.timeout->heap_index = i;
-}
-
-static void
-heap_sift_up (IoTimerHeap *heap,
-              guint        i)
-{
-  IoTimerNode node = heap->nodes[i];
-
-  while (i > 0)
-    {
-      guint parent = HEAP_PARENT (i);
-
-      if (!node_before (&node, &heap->nodes[parent]))
-        break;
-      heap_place (heap, i, heap->nodes[parent]);
-      i = parent;
-    }
-  heap_place (heap, i, node);
-}
-
-static void
-heap_sift_down (IoTimerHeap *heap,
-                guint        i)
-{
-  IoTimerNode node = heap->nodes[i];
-
-  for (;;)
-    {
-      guint first = HEAP_FIRST_CHILD (i);
-      guint last, best, c;
-
-      if (first >= heap->len)
-        break;
-      last = MIN (first + HEAP_ARITY, heap->len);
-      best = first;
-      for (c = first + 1; c < last; c++)
-        if (node_before (&heap->nodes[c], &heap->nodes[best]))
-          best = c;
-      if (!node_before (&heap->nodes[best], &node))
-        break;
-      heap_place (heap, i, heap->nodes[best]);
-      i = best;
-    }
-  heap_place (heap, i, node);
-}
-
-static void
-heap_resize (IoTimerHeap *heap,
-             guint        size)
-{
-  heap->nodes = g_renew (IoTimerNode, heap->nodes, size);
-  heap->size = size;
-}
-
-void
-_io_timer_heap_init (IoTimerHeap *heap)
-{
-  heap->nodes = NULL;
-  heap->len = 0;
-  heap->size = 0;
-}
-
-void
-_io_timer_heap_push (IoTimerHeap *heap,
-                     IoTimeout   *timeout,
-                     gint64       deadline)
-{
-  if (heap->len == heap->size)
-    heap_resize (heap, MAX (HEAP_MIN_SIZE, heap->size * 2));
-
-  heap->nodes[heap->len].deadline = deadline;
-  heap->nodes[heap->len].timeout = timeout;
-  heap->len++;
-  heap_sift_up (heap, heap->len - 1);
-}
-
-gboolean
-_io_timer_heap_contains (IoTimerHeap *heap,
-                         IoTimeout   *timeout)
-{
-  guint i = timeout->heap_index;
-
-  return !(timeout->flags & IO_TIMEOUT_FLAG_DUE) &&
-         i < heap->len && heap->nodes[i].timeout == timeout;
-}
-
-/* Memory of cancelled timeouts goes back at once: the array shrinks when
- * it is three-quarters empty. */
-static void
-heap_maybe_shrink (IoTimerHeap *heap)
-{
-  if (heap->size > HEAP_MIN_SIZE && heap->len < heap->size / 4)
-    heap_resize (heap, MAX (HEAP_MIN_SIZE, heap->size / 2));
-}
-
-void
-_io_timer_heap_remove (IoTimerHeap *heap,
-                       IoTimeout   *timeout)
-{
-  guint i = timeout->heap_index;
-
-  g_assert (_io_timer_heap_contains (heap, timeout));
-
-  timeout->heap_index = IO_TIMEOUT_NOT_PENDING;
-  heap->len--;
-  if (i != heap->len)
-    {
-      heap->nodes[i] = heap->nodes[heap->len];
-      heap->nodes[i].timeout->heap_index = i;
-      if (i > 0 && node_before (&heap->nodes[i], &heap->nodes[HEAP_PARENT (i)]))
-        heap_sift_up (heap, i);
-      else
-        heap_sift_down (heap, i);
-    }
-  heap_maybe_shrink (heap);
-}
-
-IoTimeout *
-_io_timer_heap_pop (IoTimerHeap *heap)
-{
-  IoTimeout *timeout;
-
-  if (heap->len == 0)
-    return NULL;
-
-  timeout = heap->nodes[0].timeout;
-  _io_timer_heap_remove (heap, timeout);
-  return timeout;
 }
 
 /* ---- the loop's timeouts ---------------------------------------------- */
@@ -313,9 +186,9 @@ _io_loop_add_timeout_monotonic (IoLoop         *loop,
                                 GDestroyNotify  notify)
 {
   IoLoopPrivate *priv = _io_loop_get_private (loop);
-  IoTimeout *timeout = _io_timeout_new (func, user_data, notify, priv->next_seq++);
+  IoTimeout *timeout = timeout_new (func, user_data, notify);
 
-  _io_timer_heap_push (&priv->timers, timeout, deadline);
+  _io_timer_heap_push (&priv->timers, &timeout->entry, deadline);
   return timeout;
 }
 
@@ -477,20 +350,20 @@ io_loop_remove_timeout (IoLoop    *loop,
   g_return_if_fail (timeout != NULL);
 
   priv = _io_loop_get_private (loop);
-  if (_io_timer_heap_contains (&priv->timers, timeout))
+  if (_io_timer_heap_contains (&priv->timers, &timeout->entry))
     {
-      _io_timer_heap_remove (&priv->timers, timeout);
-      _io_timeout_run_notify (timeout);
+      _io_timer_heap_remove (&priv->timers, &timeout->entry);
+      timeout_run_notify (timeout);
       io_timeout_unref (timeout);
     }
   else if ((timeout->flags & IO_TIMEOUT_FLAG_DUE) &&
            !(timeout->flags & IO_TIMEOUT_FLAG_CANCELLED) &&
-           timeout->heap_index < priv->n_due &&
-           priv->due[timeout->heap_index] == timeout)
+           timeout->due_index < priv->n_due &&
+           priv->due[timeout->due_index] == timeout)
     {
       /* Due in this iteration but not run yet: the dispatcher skips it. */
       timeout->flags |= IO_TIMEOUT_FLAG_CANCELLED;
-      _io_timeout_run_notify (timeout);
+      timeout_run_notify (timeout);
     }
 }
 
@@ -511,7 +384,7 @@ _io_loop_run_timeouts (IoLoop        *loop,
   gint64 now;
   guint i;
 
-  if (priv->timers.len == 0)
+  if (_io_timer_heap_is_empty (&priv->timers))
     return;
   now = g_get_monotonic_time ();
   if (_io_timer_heap_next_deadline (&priv->timers) > now)
@@ -521,11 +394,11 @@ _io_loop_run_timeouts (IoLoop        *loop,
    * the next iteration, even when already due, so I/O is never starved. */
   while (_io_timer_heap_next_deadline (&priv->timers) <= now)
     {
-      IoTimeout *timeout = _io_timer_heap_pop (&priv->timers);
+      IoTimeout *timeout = TIMEOUT_OF_ENTRY (_io_timer_heap_pop (&priv->timers));
 
       due_reserve (priv);
       timeout->flags |= IO_TIMEOUT_FLAG_DUE;
-      timeout->heap_index = priv->n_due;
+      timeout->due_index = priv->n_due;
       priv->due[priv->n_due++] = timeout;
     }
 
@@ -538,15 +411,13 @@ _io_loop_run_timeouts (IoLoop        *loop,
           GError *error = NULL;
 
           timeout->flags &= ~IO_TIMEOUT_FLAG_DUE;
-          timeout->heap_index = IO_TIMEOUT_NOT_PENDING;
           priv->n_dispatched++;
           timeout->func (timeout->user_data, &error);
-          _io_timeout_run_notify (timeout);
+          timeout_run_notify (timeout);
           if (G_UNLIKELY (error != NULL))
             _io_loop_report_and_free (loop, error);
         }
       timeout->flags &= ~IO_TIMEOUT_FLAG_DUE;
-      timeout->heap_index = IO_TIMEOUT_NOT_PENDING;
       priv->due[i] = NULL;
       io_timeout_unref (timeout);
     }
@@ -562,22 +433,23 @@ _io_loop_run_timeouts (IoLoop        *loop,
 void
 _io_loop_cancel_timeouts (IoLoopPrivate *priv)
 {
-  IoTimeout *timeout;
+  IoTimerEntry *entry;
   guint i;
 
-  while ((timeout = _io_timer_heap_pop (&priv->timers)) != NULL)
+  while ((entry = _io_timer_heap_pop (&priv->timers)) != NULL)
     {
-      _io_timeout_run_notify (timeout);
+      IoTimeout *timeout = TIMEOUT_OF_ENTRY (entry);
+
+      timeout_run_notify (timeout);
       io_timeout_unref (timeout);
     }
-  g_clear_pointer (&priv->timers.nodes, g_free);
-  priv->timers.size = 0;
+  _io_timer_heap_clear (&priv->timers);
 
   /* Due ones are unreffed by the dispatcher that holds them. */
   for (i = 0; i < priv->n_due; i++)
     if (priv->due[i] != NULL && !(priv->due[i]->flags & IO_TIMEOUT_FLAG_CANCELLED))
       {
         priv->due[i]->flags |= IO_TIMEOUT_FLAG_CANCELLED;
-        _io_timeout_run_notify (priv->due[i]);
+        timeout_run_notify (priv->due[i]);
       }
 }
