@@ -130,13 +130,30 @@ io_test_case_free (gpointer data)
  * runs them in this process instead. A child reports a skip through the
  * file named by IO_TEST_RESULT_FILE. */
 
-static gboolean
-use_subprocesses (void)
+gboolean
+io_test_under_valgrind (void)
 {
 #ifdef RUNNING_ON_VALGRIND
   if (RUNNING_ON_VALGRIND)
-    return FALSE;
+    return TRUE;
 #endif
+  return g_getenv ("IO_TEST_VALGRIND") != NULL;
+}
+
+void
+io_test_forked_child (void)
+{
+#if defined (RUNNING_ON_VALGRIND) && defined (VALGRIND_CLO_CHANGE)
+  if (RUNNING_ON_VALGRIND)
+    VALGRIND_CLO_CHANGE ("--leak-check=no");
+#endif
+}
+
+static gboolean
+use_subprocesses (void)
+{
+  if (io_test_under_valgrind ())
+    return FALSE;
   return g_getenv ("IO_TEST_IN_PROCESS") == NULL;
 }
 

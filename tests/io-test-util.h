@@ -49,6 +49,19 @@ void      io_test_add_except      (const char  *backend,
 /* The path of this test program, to run it again as a child. */
 const char *io_test_get_program (void);
 
+/* Call first in a child of fork() that ends with _exit() and no exec.
+ * Under valgrind, turns off the leak check at that child's exit: its heap
+ * is a copy of the parent's, and what the parent's other threads (the
+ * watchdog, GLib's workers) hold is reachable from stacks the child does
+ * not have, so it would all read as lost, and valgrind would replace the
+ * child's exit status. Memory errors in the child are still reported. */
+void      io_test_forked_child    (void);
+
+/* TRUE when the program runs under valgrind (or IO_TEST_VALGRIND is set,
+ * as `make check-valgrind` does): for the few tests that cannot work
+ * there and skip with their reason. */
+gboolean  io_test_under_valgrind  (void);
+
 /* g_test_skip() that also works when the test runs in a subprocess. */
 void      io_test_skip            (const char  *reason);
 

@@ -165,6 +165,7 @@ unknown_backend_output_in_c_locale (void)
       GError *error = NULL;
       IoLoop *loop;
 
+      io_test_forked_child ();
       dup2 (fds[1], STDERR_FILENO);
       setlocale (LC_ALL, "C");
       setenv ("IOLOOP_BACKEND", "no-such-backend", 1);
