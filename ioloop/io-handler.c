@@ -3,10 +3,10 @@
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * One slot per fd number, for O(1) lookup. Interest changes are queued and
- * applied just before the next poll, each fd once, so that a handler that is
- * removed and added again, or updated several times, costs at most one call
- * into the kernel.
+ * One slot per fd number, for O(1) lookup. Interest updates are queued and
+ * applied just before the next poll, each fd once, so that a handler updated
+ * several times costs at most one call into the kernel; registration and
+ * removal reach the kernel at once (see unregister_now()).
  */
 #include "config.h"
 
@@ -154,9 +154,8 @@ check_watchable (IoLoopPrivate  *priv,
          priv->backend_class->check_fd (priv->backend, fd, error);
 }
 
-/* Interest changes wait here until the next poll, so that a handler that
- * is removed and added again, or updated several times, costs at most one
- * call into the kernel. */
+/* Interest updates wait here until the next poll, so that a handler
+ * updated several times costs at most one call into the kernel. */
 void
 _io_loop_queue_change (IoLoopPrivate *priv,
                        int            fd)
@@ -236,8 +235,30 @@ _io_loop_free_handler (IoLoopPrivate *priv,
     g_free (handler);
 }
 
+/* The kernel forgets a removed fd at once, not at the next poll: the
+ * caller may close the fd the moment removal returns, and then the number
+ * is anyone's (another thread's socket, a dup2() target), so a late
+ * removal by number would touch a file that is not ours, and miss ours if
+ * it lives on in a dup or a child (epoll would go on reporting it). */
+static void
+unregister_now (IoLoopPrivate *priv,
+                int            fd)
+{
+  IoFdSlot *slot = &priv->fds[fd];
+
+  /* Removing a closed fd is not an error, and nothing else can fail. */
+  priv->backend_class->apply (priv->backend, fd, TRUE, slot->kernel_events,
+                              FALSE, 0, slot->reset, NULL);
+  slot->kernel_registered = FALSE;
+  slot->kernel_events = 0;
+  slot->reset = FALSE;
+  notify_fd_observers (priv, fd, FALSE, 0);
+}
+
 /* Detaches the handler of @fd; it is freed (and its notify run) now, or
- * after its callback returns if it is running. */
+ * after its callback returns if it is running. A closing loop leaves the
+ * kernel alone, as it drops the whole backend next, and so does a forked
+ * child, whose kernel set is the parent's until re-init rebuilds it. */
 void
 _io_loop_detach_handler (IoLoopPrivate *priv,
                          int            fd)
@@ -245,7 +266,9 @@ _io_loop_detach_handler (IoLoopPrivate *priv,
   IoHandler *handler = priv->fds[fd].handler;
 
   priv->fds[fd].handler = NULL;
-  _io_loop_queue_change (priv, fd);
+  if (priv->fds[fd].kernel_registered && !g_atomic_int_get (&priv->closed) &&
+      !_io_loop_is_forked (priv))
+    unregister_now (priv, fd);
 
   if (handler->dispatching)
     handler->removed = TRUE;
@@ -272,29 +295,19 @@ _io_loop_attach_handler (IoLoopPrivate  *priv,
                    _("File descriptor %d already has a handler"), fd);
       return FALSE;
     }
-  /* Also when the slot is still registered from a handler removed since
-   * the last poll: the fd may be a new file by now. */
   if (!check_watchable (priv, fd, error) || !ensure_fd_slot (priv, fd, error))
     return FALSE;
   slot = &priv->fds[fd];
 
-  if (!slot->kernel_registered)
-    {
-      /* A first registration asks the backend now, so that a bad fd is
-       * refused here rather than found out at the next poll. */
-      if (!priv->backend_class->apply (priv->backend, fd, FALSE, 0, TRUE,
-                                       events & ~IO_EVENTS_ERROR, FALSE, error))
-        return FALSE;
-      slot->kernel_registered = TRUE;
-      slot->kernel_events = events & ~IO_EVENTS_ERROR;
-      notify_fd_observers (priv, fd, TRUE, slot->kernel_events);
-    }
-  else
-    {
-      /* Re-registered at the next poll, as the new file it may be. */
-      slot->reset = TRUE;
-      _io_loop_queue_change (priv, fd);
-    }
+  /* A slot without a handler is never registered (removal unregisters at
+   * once), so this is a first registration: it asks the backend now, so
+   * that a bad fd is refused here rather than found out at the next poll. */
+  if (!priv->backend_class->apply (priv->backend, fd, FALSE, 0, TRUE,
+                                   events & ~IO_EVENTS_ERROR, FALSE, error))
+    return FALSE;
+  slot->kernel_registered = TRUE;
+  slot->kernel_events = events & ~IO_EVENTS_ERROR;
+  notify_fd_observers (priv, fd, TRUE, slot->kernel_events);
 
   handler = slot->spare != NULL ? g_steal_pointer (&slot->spare) : g_new (IoHandler, 1);
   handler->func = func;

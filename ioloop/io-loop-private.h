@@ -221,6 +221,10 @@ typedef struct
 gboolean       _io_loop_check_usable       (IoLoop            *loop,
                                             GError           **error);
 
+/* TRUE in a child forked since the loop was made or re-initialized: the
+ * kernel event set is still the parent's, so nothing may change it. */
+gboolean       _io_loop_is_forked          (IoLoopPrivate     *priv);
+
 /* For driving the loop from another main loop (io-glib.c): tells
  * producers that the loop's thread is about to sleep in a poll that is not
  * the loop's own (one that watches io_loop_get_fd(), or the mirrored fds),

@@ -163,6 +163,12 @@ _io_loop_check_usable (IoLoop  *loop,
 }
 
 gboolean
+_io_loop_is_forked (IoLoopPrivate *priv)
+{
+  return g_atomic_int_get (&priv->fork_generation) != g_atomic_int_get (&fork_generation);
+}
+
+gboolean
 _io_loop_begin_external_wait (IoLoop *loop)
 {
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/select.h>
@@ -583,6 +584,50 @@ test_remove_after_fd_closed_succeeds (IoTest *t)
   close (fds[1]);
 }
 
+/* epoll keys its set by (fd, file): if the kernel heard of a removal
+ * only at the next poll, by number, after the caller closed or dup2()'d
+ * that number, the old file would stay registered while a dup keeps it
+ * alive, and its readiness would come back under the number. */
+static void
+test_removed_fd_whose_file_lives_on_reports_nothing_under_its_number (IoTest *t)
+{
+  GError *error = NULL;
+  Seen old = { 0 }, fresh = { 0 };
+  struct pollfd pfd = { 0 };
+  int fds[2], other[2];
+
+  io_test_socketpair (fds);
+  io_test_socketpair (other);
+  add_seen_notify (t, &old, fds[0], IO_EVENTS_READ);
+  io_test_iterate (t);                  /* registered with the kernel */
+  pfd.fd = dup (fds[0]);
+  g_assert_cmpint (pfd.fd, >=, 0);
+  g_assert_true (io_loop_remove_handler (t->loop, fds[0], &error));
+  g_assert_no_error (error);
+  /* The number now names another, idle socket, watched anew. */
+  g_assert_cmpint (dup2 (other[0], fds[0]), ==, fds[0]);
+  add_seen_notify (t, &fresh, fds[0], IO_EVENTS_READ);
+
+  io_test_write_byte (fds[1]);          /* the old file becomes readable */
+  pfd.events = POLLIN;
+  g_assert_cmpint (poll (&pfd, 1, 0), ==, 1);
+  io_test_iterate (t);
+  io_test_iterate (t);
+  g_assert_cmpint (old.calls, ==, 0);
+  g_assert_cmpint (fresh.calls, ==, 0);
+
+  io_test_write_byte (other[1]);        /* the new file still works */
+  io_test_iterate (t);
+  g_assert_cmpint (fresh.calls, ==, 1);
+  g_assert_cmpint (fresh.last, ==, IO_EVENTS_READ);
+
+  g_assert_true (io_loop_remove_handler (t->loop, fds[0], &error));
+  g_assert_no_error (error);
+  close (pfd.fd);
+  close_pair (fds);
+  close_pair (other);
+}
+
 /* ---- bad input --------------------------------------------------------- */
 
 static void
@@ -921,6 +966,8 @@ main (int argc, char **argv)
   io_test_add ("/handler/fd-closed-and-reregistered-in-one-iteration-gets-no-stale-events",
                test_fd_closed_and_reregistered_in_one_iteration_gets_no_stale_events);
   io_test_add ("/handler/remove-after-fd-closed-succeeds", test_remove_after_fd_closed_succeeds);
+  io_test_add ("/handler/removed-fd-whose-file-lives-on-reports-nothing-under-its-number",
+               test_removed_fd_whose_file_lives_on_reports_nothing_under_its_number);
 
   io_test_add ("/handler/negative-fd-fails-with-invalid-argument", test_negative_fd_fails_with_invalid_argument);
   io_test_add ("/handler/closed-fd-fails-with-bad-fd", test_closed_fd_fails_with_bad_fd);
