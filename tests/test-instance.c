@@ -180,8 +180,14 @@ race_instance (gpointer data)
   Racer *racer = data;
 
   g_atomic_int_inc (&racer->race->ready);
+  /* Yield while waiting rather than spin: a pure spin starves the thread
+   * that is to set go wherever threads share fewer cores than there are
+   * racers, and valgrind runs one thread at a time, handing its lock back
+   * to the spinner over and over (the test then took minutes, or never
+   * ended). With cores to spare, sched_yield() returns at once, so the
+   * racers still call io_loop_instance() together. */
   while (!g_atomic_int_get (&racer->race->go))
-    ;
+    g_thread_yield ();
   racer->race->seen[racer->index] = io_loop_instance ();
   return NULL;
 }
