@@ -28,6 +28,7 @@ whoever iterates the ``Io.Loop`` (``run_forever()``, the classic
 import collections.abc
 import contextvars
 import errno
+import functools
 import heapq
 import itertools
 import os
@@ -783,17 +784,22 @@ class EventLoop(unix_events.SelectorEventLoop):
     # -- errors ---------------------------------------------------------------
 
     def default_exception_handler(self, context):
-        """asyncio's default handler (it logs ``context`` once through the
-        ``asyncio`` logger); with the exception, it also emits the
-        ``Io.Loop``'s ``callback-exception`` signal if something is
-        connected to it, so that C and GLib code see the failure too."""
-        super().default_exception_handler(context)
+        """asyncio's default handler: it logs ``context`` once through the
+        ``asyncio`` logger.  With an exception, and something connected to
+        the ``Io.Loop``'s ``handle-exception`` or ``callback-exception``
+        signals, the exception is reported as the ``Io.Loop`` reports a
+        failed callback (``Io.Loop.report_exception()``), so that C and
+        GLib code see it too: ``handle-exception`` (True: handled, nothing
+        is logged), ``callback-exception``, then asyncio's log as the
+        default report, in place of GLib's."""
         exc = context.get('exception')
         io_loop = self._io_loop
         if (isinstance(exc, BaseException) and not io_loop.is_closed()
                 and io_loop._callback_exception_observed()):
-            from gi.overrides.Io import exception_to_error
-            io_loop.report_exception(exception_to_error(exc))
+            io_loop.report_exception(
+                exc, functools.partial(super().default_exception_handler, context))
+        else:
+            super().default_exception_handler(context)
 
     # -- closing --------------------------------------------------------------
 

@@ -229,11 +229,9 @@ def test_callback_exception_observers_see_an_asyncio_error_once(aloop, caplog):
     assert 'Boom: seen by the signal' in errors[0].message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    'the class handler of callback-exception g_log()s the error that Python '
-    'logging has already reported: a second report on stderr whenever the '
-    'signal is observed (classic callbacks too)'))
 def test_an_observed_error_is_not_also_logged_by_glib(aloop, capfd):
+    """asyncio's log is the default report: GLib's g_log() of the class
+    handler does not repeat it on stderr."""
     aloop.io_loop.connect('callback-exception', lambda io, error: None)
 
     def bad():
@@ -436,3 +434,38 @@ def test_ctrl_c_interrupts_run_forever_and_the_loop_stays_usable(backend):
     assert out == ['KeyboardInterrupt', 'running False', 'closed'], (out, err)
     assert rc == 0, err
     assert err.strip() == '', err
+
+
+def test_a_claimed_error_is_not_logged_by_asyncio(aloop, caplog, capfd):
+    """A handle-exception handler that returns True has dealt with the
+    error: neither asyncio's log nor callback-exception follow."""
+    claimed, errors = [], []
+    aloop.io_loop.connect('handle-exception', lambda io, error: claimed.append(error.message) or True)
+    aloop.io_loop.connect('callback-exception', lambda io, error: errors.append(error))
+
+    def bad():
+        raise Boom('claimed')
+    aloop.call_soon(bad)
+    aloop.call_soon(aloop.stop)
+    run_briefly(aloop)
+    assert len(claimed) == 1 and 'Boom: claimed' in claimed[0], claimed
+    assert errors == []
+    assert_silent(caplog, capfd)
+
+
+def test_a_passed_on_error_is_logged_once_by_asyncio(aloop, caplog, capfd):
+    """A handle-exception handler that returns False passes the error on:
+    callback-exception, then asyncio's log, once, and nothing from GLib."""
+    seen = []
+    aloop.io_loop.connect('handle-exception', lambda io, error: seen.append('handle') and False)
+    aloop.io_loop.connect('callback-exception', lambda io, error: seen.append('callback'))
+
+    def bad():
+        raise Boom('passed on')
+    aloop.call_soon(bad)
+    aloop.call_soon(aloop.stop)
+    run_briefly(aloop)
+    assert seen == ['handle', 'callback']
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(logged) == 1 and logged[0].name == 'asyncio', logged
+    assert 'Boom' not in capfd.readouterr().err
