@@ -79,6 +79,8 @@ typedef struct
   IoBackend      parent;
 
   int            kq;
+  /* The process that made @kq: a kqueue is not inherited by fork(). */
+  pid_t          pid;
 
   /* Changes for the next kevent() wait, in the order they were made. */
   struct kevent *changes;
@@ -131,6 +133,7 @@ kqueue_backend_create (GError **error)
   self = g_new0 (IoBackendKqueue, 1);
   self->parent.klass = &_io_backend_kqueue;
   self->kq = kq;
+  self->pid = getpid ();
   self->change_serial = 1;
   self->kevents_capacity = MIN_EVENTS;
   self->kevents = g_new (struct kevent, self->kevents_capacity);
@@ -145,7 +148,11 @@ kqueue_backend_destroy (IoBackend *backend)
 {
   IoBackendKqueue *self = (IoBackendKqueue *) backend;
 
-  close (self->kq);
+  /* In a forked child the kqueue is gone (libkqueue closes it too) and
+   * its number may be another file's by now: even the kqueue that
+   * io_loop_reinit_after_fork() made before destroying this one. */
+  if (self->pid == getpid ())
+    close (self->kq);
   g_free (self->changes);
   g_free (self->kevents);
   g_free (self->events);
@@ -677,14 +684,14 @@ kqueue_backend_get_fd (IoBackend *backend)
 
 const IoBackendClass _io_backend_kqueue =
 {
-  .name            = "kqueue",
-  .apply_checks_fd = TRUE,
-  .create          = kqueue_backend_create,
-  .destroy         = kqueue_backend_destroy,
-  .check_fd        = NULL,
-  .apply           = kqueue_backend_apply,
-  .poll            = kqueue_backend_poll,
-  .get_fd          = kqueue_backend_get_fd,
+  .name             = "kqueue",
+  .kernel_keeps_fds = TRUE,
+  .create           = kqueue_backend_create,
+  .destroy          = kqueue_backend_destroy,
+  .check_fd         = NULL,
+  .apply            = kqueue_backend_apply,
+  .poll             = kqueue_backend_poll,
+  .get_fd           = kqueue_backend_get_fd,
 };
 
 #endif /* HAVE_KQUEUE */
