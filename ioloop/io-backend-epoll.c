@@ -222,14 +222,14 @@ epoll_backend_get_fd (IoBackend *backend)
 
 const IoBackendClass _io_backend_epoll =
 {
-  .name            = "epoll",
-  .apply_checks_fd = TRUE,
-  .create          = epoll_backend_create,
-  .destroy         = epoll_backend_destroy,
-  .check_fd        = NULL,
-  .apply           = epoll_backend_apply,
-  .poll            = epoll_backend_poll,
-  .get_fd          = epoll_backend_get_fd,
+  .name             = "epoll",
+  .kernel_keeps_fds = TRUE,
+  .create           = epoll_backend_create,
+  .destroy          = epoll_backend_destroy,
+  .check_fd         = NULL,
+  .apply            = epoll_backend_apply,
+  .poll             = epoll_backend_poll,
+  .get_fd           = epoll_backend_get_fd,
 };
 
 #endif /* HAVE_EPOLL */

@@ -197,7 +197,7 @@ poll_backend_apply (IoBackend  *backend,
     }
 
   /* Keyed by number, not by file: a reset needs nothing special, and a
-   * closed fd is the loop's to refuse (apply_checks_fd is FALSE). */
+   * closed fd is the loop's to refuse. */
   slot = poll_backend_slot (self, fd);
   if (slot < 0)
     slot = poll_backend_add (self, fd, error);
@@ -256,13 +256,13 @@ poll_backend_get_fd (IoBackend *backend)
 
 const IoBackendClass _io_backend_poll =
 {
-  .name            = "poll",
+  .name             = "poll",
   /* poll() takes any number; a closed fd shows up later as POLLNVAL. */
-  .apply_checks_fd = FALSE,
-  .create          = poll_backend_create,
-  .destroy         = poll_backend_destroy,
-  .check_fd        = NULL,
-  .apply           = poll_backend_apply,
-  .poll            = poll_backend_poll,
-  .get_fd          = poll_backend_get_fd,
+  .kernel_keeps_fds = FALSE,
+  .create           = poll_backend_create,
+  .destroy          = poll_backend_destroy,
+  .check_fd         = NULL,
+  .apply            = poll_backend_apply,
+  .poll             = poll_backend_poll,
+  .get_fd           = poll_backend_get_fd,
 };

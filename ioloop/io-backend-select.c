@@ -148,7 +148,7 @@ select_backend_apply (IoBackend  *backend,
     }
 
   /* Keyed by number, not by file: a reset needs nothing special, and a
-   * closed fd is the loop's to refuse (apply_checks_fd is FALSE). */
+   * closed fd is the loop's to refuse. */
   select_backend_add (self, fd);
 
   if (events & IO_EVENTS_READ)
@@ -254,13 +254,13 @@ select_backend_get_fd (IoBackend *backend)
 
 const IoBackendClass _io_backend_select =
 {
-  .name            = "select",
+  .name             = "select",
   /* select() fails as a whole, later, for a closed fd. */
-  .apply_checks_fd = FALSE,
-  .create          = select_backend_create,
-  .destroy         = select_backend_destroy,
-  .check_fd        = select_backend_check_fd,
-  .apply           = select_backend_apply,
-  .poll            = select_backend_poll,
-  .get_fd          = select_backend_get_fd,
+  .kernel_keeps_fds = FALSE,
+  .create           = select_backend_create,
+  .destroy          = select_backend_destroy,
+  .check_fd         = select_backend_check_fd,
+  .apply            = select_backend_apply,
+  .poll             = select_backend_poll,
+  .get_fd           = select_backend_get_fd,
 };

@@ -35,10 +35,12 @@ struct _IoBackendClass
 {
   const char *name;
 
-  /* TRUE if apply() of a first registration asks the kernel at once, so
-   * that a closed fd fails there (epoll, kqueue); FALSE if the loop must
-   * check the fd itself before calling apply() (poll, select). */
-  gboolean    apply_checks_fd;
+  /* TRUE if the kernel keeps the registrations (epoll, kqueue): a fd
+   * closed and its number reused by a new file goes unnoticed until the
+   * fd is registered anew (apply() with @reset). FALSE if every poll reads
+   * the fds afresh (poll, select). The loop checks every fd itself before
+   * its first apply(), whatever this says. */
+  gboolean    kernel_keeps_fds;
 
   /* Allocate the backend (epoll_create1, kqueue, ...), close-on-exec. */
   IoBackend *(*create)   (GError **error);

@@ -804,7 +804,7 @@ io_loop_add_main_context (IoLoop        *loop,
   host = g_new0 (IoHostedContext, 1);
   host->loop = loop;
   host->context = g_main_context_ref (context);
-  host->refresh = io_loop_get_fd (loop) >= 0;
+  host->refresh = _io_loop_kernel_keeps_fds (loop);
   host->fds = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   host->ready = g_ptr_array_new ();
   host->size = 16;

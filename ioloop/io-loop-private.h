@@ -279,6 +279,7 @@ void           _io_loop_disarm_alarm    (IoLoopPrivate  *priv);
 /* io-loop.c */
 void           _io_loop_report_and_free (IoLoop         *loop,
                                          GError         *error);
+gboolean       _io_loop_kernel_keeps_fds (IoLoop        *loop);
 
 /* For tests and benchmarks. */
 int            _io_loop_get_wakeup_fd   (IoLoop *loop);

@@ -743,8 +743,9 @@ io_loop_iteration (IoLoop    *loop,
  * polls readable when an iteration has events to dispatch. For driving
  * the loop from another main loop.
  *
- * Returns: the fd, or -1 for backends without one (poll, select) or on a
- *   closed loop
+ * Returns: the fd, or -1 for backends without one (poll, select, and
+ *   kqueue on Linux's libkqueue, whose kqueue fd never polls readable) or
+ *   on a closed loop
  *
  * Since: 1.0
  */
@@ -1063,6 +1064,16 @@ io_loop_get_backend (IoLoop *loop)
 
   priv = io_loop_get_instance_private (loop);
   return priv->backend_class != NULL ? priv->backend_class->name : priv->backend_name;
+}
+
+/* Whether a fd number reused by a new file needs registering anew
+ * (IoBackendClass.kernel_keeps_fds); FALSE on a closed loop. */
+gboolean
+_io_loop_kernel_keeps_fds (IoLoop *loop)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+
+  return priv->backend != NULL && priv->backend_class->kernel_keeps_fds;
 }
 
 /* ---- internals for tests and benchmarks -------------------------------- */

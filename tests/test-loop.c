@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -590,15 +591,51 @@ test_get_timeout_ms_reflects_pending_work (IoTest *t)
 }
 
 static void
+count_handler_calls (int fd, IoEvents events, gpointer data, GError **error)
+{
+  (void) fd;
+  (void) events;
+  (void) error;
+  ++*(guint *) data;
+  io_test_drain (fd);
+}
+
+static void
 test_get_fd_is_backend_fd_or_minus_one (IoTest *t)
 {
   int fd = io_loop_get_fd (t->loop);
+  gboolean has_fd = strcmp (t->backend, "epoll") == 0;
 
-  if (strcmp (t->backend, "epoll") == 0 || strcmp (t->backend, "kqueue") == 0)
+#ifndef HAVE_LIBKQUEUE
+  /* libkqueue's kqueue fd never polls readable: it must not be offered. */
+  has_fd = has_fd || strcmp (t->backend, "kqueue") == 0;
+#endif
+  if (has_fd)
     {
+      int fds[2];
+      struct pollfd pfd = { 0, POLLIN, 0 };
+      guint n_calls = 0;
+
       g_assert_cmpint (fd, >=, 0);
       g_assert_true (io_test_fd_is_open (fd));
       g_assert_cmpint (fcntl (fd, F_GETFD) & FD_CLOEXEC, !=, 0);
+
+      /* What it is for: it polls readable once the loop has an event. */
+      pfd.fd = fd;
+      g_assert_cmpint (poll (&pfd, 1, 0), ==, 0);
+      io_test_socketpair (fds);
+      g_assert_true (io_loop_add_handler (t->loop, fds[0], IO_EVENTS_READ,
+                                          count_handler_calls, &n_calls,
+                                          NULL, NULL));
+      g_assert_cmpint (io_loop_get_fd (t->loop), ==, fd);
+      io_test_write_byte (fds[1]);
+      /* No time limit but the test's watchdog: a loop that never wakes. */
+      g_assert_cmpint (poll (&pfd, 1, -1), ==, 1);
+      g_assert_true (io_loop_iteration (t->loop, FALSE, NULL));
+      g_assert_cmpuint (n_calls, ==, 1);
+      g_assert_true (io_loop_remove_handler (t->loop, fds[0], NULL));
+      close (fds[0]);
+      close (fds[1]);
     }
   else
     g_assert_cmpint (fd, ==, -1);
