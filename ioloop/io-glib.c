@@ -182,9 +182,8 @@ loop_source_prepare (GSource *source,
   if (!loop_source_usable (ls))
     return FALSE;
 
-  /* Registers the interest changes made since the last iteration, so
-   * that the backend fd (or the mirror) reflects them. */
-  io_loop_get_fd (ls->loop);
+  /* Also registers the interest changes made since the last iteration,
+   * so that the backend fd (or the mirror) reflects them. */
   timeout_ms = io_loop_get_timeout_ms (ls->loop);
   if (timeout_ms != 0 && !_io_loop_begin_external_wait (ls->loop))
     timeout_ms = 0;

@@ -439,7 +439,9 @@ compute_poll_timeout (IoLoopPrivate *priv)
  * How long the next iteration would block in poll: 0 if callbacks are
  * pending or a timeout is due, -1 if nothing is scheduled, else the
  * milliseconds until the next deadline. For driving the loop from another
- * main loop, with io_loop_get_fd() and io_loop_iteration().
+ * main loop, with io_loop_get_fd() and io_loop_iteration(): call it before
+ * each poll of the fd, since it also hands the backend the handler changes
+ * made since the last iteration, so that the fd reflects them.
  *
  * Returns: a poll timeout in milliseconds
  *
@@ -448,9 +450,16 @@ compute_poll_timeout (IoLoopPrivate *priv)
 int
 io_loop_get_timeout_ms (IoLoop *loop)
 {
+  IoLoopPrivate *priv;
+
   g_return_val_if_fail (IO_IS_LOOP (loop), -1);
 
-  return compute_poll_timeout (io_loop_get_instance_private (loop));
+  priv = io_loop_get_instance_private (loop);
+  /* In a child before io_loop_reinit_after_fork(), flushing would change
+   * the parent's kernel event set. */
+  if (priv->backend != NULL && !_io_loop_is_forked (priv))
+    _io_loop_flush_changes (priv);
+  return compute_poll_timeout (priv);
 }
 
 /* ---- the iteration ---------------------------------------------------- */
@@ -741,7 +750,8 @@ io_loop_iteration (IoLoop    *loop,
  *
  * The backend's own pollable file descriptor (the epoll or kqueue fd): it
  * polls readable when an iteration has events to dispatch. For driving
- * the loop from another main loop.
+ * the loop from another main loop: before each poll, call
+ * io_loop_get_timeout_ms() for the timeout.
  *
  * Returns: the fd, or -1 for backends without one (poll, select, and
  *   kqueue on Linux's libkqueue, whose kqueue fd never polls readable) or
@@ -757,12 +767,9 @@ io_loop_get_fd (IoLoop *loop)
   g_return_val_if_fail (IO_IS_LOOP (loop), -1);
 
   priv = io_loop_get_instance_private (loop);
-  /* In a child before io_loop_reinit_after_fork(), flushing would change
-   * the parent's kernel event set. */
-  if (priv->backend == NULL ||
-      priv->fork_generation != g_atomic_int_get (&fork_generation))
+  /* A forked child's backend fd is its parent's until re-init. */
+  if (priv->backend == NULL || _io_loop_is_forked (priv))
     return -1;
-  _io_loop_flush_changes (priv);
   return priv->backend_class->get_fd (priv->backend);
 }
 

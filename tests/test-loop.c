@@ -644,6 +644,39 @@ test_get_fd_is_backend_fd_or_minus_one (IoTest *t)
   g_assert_cmpint (io_loop_get_fd (t->loop), ==, -1);
 }
 
+/* Driving the loop from outside: get_timeout_ms() before each poll of the
+ * fd hands the backend the changes made since the last iteration (epoll
+ * and kqueue batch them), so that a handler's new interest wakes the poll. */
+static void
+test_get_timeout_ms_makes_the_fd_reflect_changes (IoTest *t)
+{
+  int fd = io_loop_get_fd (t->loop);
+  int fds[2];
+  struct pollfd pfd = { 0, POLLIN, 0 };
+  guint n_calls = 0;
+
+  if (fd < 0)
+    {
+      io_test_skip ("the backend has no fd of its own");
+      return;
+    }
+  pfd.fd = fd;
+  io_test_socketpair (fds);
+  /* Registered for nothing, then (batched) for WRITE, which holds. */
+  g_assert_true (io_loop_add_handler (t->loop, fds[0], IO_EVENTS_NONE,
+                                      count_handler_calls, &n_calls, NULL, NULL));
+  g_assert_false (io_loop_iteration (t->loop, FALSE, NULL));
+  g_assert_true (io_loop_update_handler (t->loop, fds[0], IO_EVENTS_WRITE, NULL));
+  g_assert_cmpint (io_loop_get_timeout_ms (t->loop), ==, -1);
+  /* No time limit but the test's watchdog: a loop that never wakes. */
+  g_assert_cmpint (poll (&pfd, 1, -1), ==, 1);
+  g_assert_true (io_loop_iteration (t->loop, FALSE, NULL));
+  g_assert_cmpuint (n_calls, ==, 1);
+  g_assert_true (io_loop_remove_handler (t->loop, fds[0], NULL));
+  close (fds[0]);
+  close (fds[1]);
+}
+
 static void
 test_time_is_wall_clock (IoTest *t)
 {
@@ -702,6 +735,8 @@ main (int argc, char **argv)
   io_test_add ("/loop/blocking-iteration-waits-for-timeout", test_blocking_iteration_waits_for_timeout);
   io_test_add ("/loop/get-timeout-ms-reflects-pending-work", test_get_timeout_ms_reflects_pending_work);
   io_test_add ("/loop/get-fd-is-backend-fd-or-minus-one", test_get_fd_is_backend_fd_or_minus_one);
+  io_test_add ("/loop/get-timeout-ms-makes-the-fd-reflect-changes",
+               test_get_timeout_ms_makes_the_fd_reflect_changes);
   io_test_add ("/loop/time-is-wall-clock", test_time_is_wall_clock);
 
   return io_test_run ();
