@@ -21,7 +21,7 @@ BENCH_RESULTS_TSV=$(pwd)/results/results.tsv
 BENCH_ECHO_CLIENT=$(pwd)/bench-echo-client
 GI_TYPELIB_PATH="$abs_top_builddir/introspection${GI_TYPELIB_PATH:+:$GI_TYPELIB_PATH}"
 LD_LIBRARY_PATH="$abs_top_builddir/ioloop/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-PYTHONPATH="$abs_top_srcdir/python${PYTHONPATH:+:$PYTHONPATH}"
+PYTHONPATH="$abs_top_srcdir/python:$abs_top_builddir/python${PYTHONPATH:+:$PYTHONPATH}"
 PYTHONDONTWRITEBYTECODE=1
 export BENCH_RESULTS_TSV BENCH_ECHO_CLIENT GI_TYPELIB_PATH LD_LIBRARY_PATH PYTHONPATH \
        PYTHONDONTWRITEBYTECODE

@@ -29,8 +29,13 @@ given Tornado's interface by the PyGObject override ``gi/overrides/Io.py``::
 API do not import :mod:`asyncio`.
 """
 
+import pkgutil
 import sys
 import weakref
+
+# The C extension ioloop._speedups may sit in another directory of sys.path
+# than these files (a build tree beside the source tree).
+__path__ = pkgutil.extend_path(__path__, __name__)
 
 try:
     import gi

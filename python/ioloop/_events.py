@@ -37,7 +37,7 @@ import sys
 import threading
 import time
 
-from asyncio import base_events, coroutines, events, unix_events
+from asyncio import base_events, coroutines, events, format_helpers, unix_events
 from asyncio.log import logger
 
 from gi.module import get_introspection_module
@@ -83,7 +83,8 @@ _heappush = heapq.heappush
 _heappop = heapq.heappop
 _heapify = heapq.heapify
 _TimerHandle = events.TimerHandle
-_next_seq = itertools.count().__next__
+_seq_counter = itertools.count()
+_next_seq = _seq_counter.__next__
 # asyncio's rule for purging cancelled timers from the heap.
 _MIN_CANCELLED_TIMERS = base_events._MIN_SCHEDULED_TIMER_HANDLES
 _MAX_CANCELLED_FRACTION = base_events._MIN_CANCELLED_TIMER_HANDLES_FRACTION
@@ -208,7 +209,7 @@ class _SelectorMapping(collections.abc.Mapping):
 
 
 
-class EventLoop(unix_events.SelectorEventLoop):
+class _PyEventLoop(unix_events.SelectorEventLoop):
     """An :class:`asyncio.AbstractEventLoop` whose engine is an ``Io.Loop``.
 
     ``io_loop`` is the ``Io.Loop`` to run on; by default a new one
@@ -891,3 +892,48 @@ if (set(_Handle.__slots__) != {'_callback', '_args', '_cancelled', '_loop', '_so
         return _TimerHandle(when, callback, args, loop, context)
 
 
+
+
+def _report_handle_exception(handle, exc):
+    """What ``Handle._run()`` does with an exception its callback raised
+    (other than KeyboardInterrupt and SystemExit), for the C drain."""
+    cb = format_helpers._format_callback_source(handle._callback, handle._args)
+    context = {
+        'message': f'Exception in callback {cb}',
+        'exception': exc,
+        'handle': handle,
+    }
+    if handle._source_traceback:
+        context['source_traceback'] = handle._source_traceback
+    handle._loop.call_exception_handler(context)
+
+
+def _load_speedups():
+    """``ioloop._speedups`` set up for this asyncio, or None: not built,
+    refused by IOLOOP_NO_SPEEDUPS, or asyncio's handles have slots it does
+    not know."""
+    if os.environ.get('IOLOOP_NO_SPEEDUPS', '') not in ('', '0'):
+        return None
+    try:
+        from ioloop import _speedups
+    except ImportError:
+        return None
+    try:
+        _speedups._setup(_Handle, _TimerHandle, _PyEventLoop,
+                         _report_handle_exception, _seq_counter)
+    except TypeError:
+        return None
+    return _speedups
+
+
+_speedups = _load_speedups()
+
+if _speedups is not None:
+    class EventLoop(_speedups.LoopCore, _PyEventLoop):
+        # call_soon(), call_later(), call_at(), the drain of the ready
+        # queue and the runs of due timers and ready file descriptors are
+        # LoopCore's C methods; debug mode runs _PyEventLoop's.
+        __doc__ = _PyEventLoop.__doc__
+else:
+    class EventLoop(_PyEventLoop):
+        __doc__ = _PyEventLoop.__doc__

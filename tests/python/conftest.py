@@ -99,3 +99,22 @@ def is_loop_error(error, code):
 def collect():
     for _ in range(3):
         gc.collect()
+
+
+def _event_loop_classes():
+    """ioloop.EventLoop, and its pure-Python implementation when the C
+    speedups are in use: what the C code does must be what Python does."""
+    from ioloop import _events
+    classes = {'c' if _events._speedups is not None else 'python': _events.EventLoop}
+    if _events._speedups is not None:
+        classes['python'] = _events._PyEventLoop
+    return classes
+
+
+EVENT_LOOP_CLASSES = _event_loop_classes()
+
+
+@pytest.fixture(params=sorted(EVENT_LOOP_CLASSES))
+def event_loop_class(request):
+    """The EventLoop implementations to test (see _event_loop_classes)."""
+    return EVENT_LOOP_CLASSES[request.param]

@@ -25,8 +25,8 @@ from conftest import BACKENDS
 
 
 @pytest.fixture
-def aloop(backend):
-    loop = ioloop.EventLoop(Io.Loop(backend=backend))
+def aloop(backend, event_loop_class):
+    loop = event_loop_class(Io.Loop(backend=backend))
     yield loop
     if not loop.is_closed():
         loop.close()

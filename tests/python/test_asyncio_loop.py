@@ -29,9 +29,10 @@ def io_loop(backend):
 
 
 @pytest.fixture
-def loop(io_loop):
-    """An EventLoop sharing ``io_loop`` (the fixture closes both)."""
-    loop = ioloop.EventLoop(io_loop)
+def loop(io_loop, event_loop_class):
+    """An EventLoop sharing ``io_loop`` (the fixture closes both), with C
+    speedups and without."""
+    loop = event_loop_class(io_loop)
     yield loop
     if not loop.is_closed():
         loop.close()
