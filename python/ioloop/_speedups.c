@@ -19,20 +19,26 @@
 
 #include <time.h>
 
+/* The loop's attributes kept in C slots, each with its Python name. */
+#define LOOP_CORE_SLOTS(X) \
+  X (ready, "_ready") \
+  X (closed, "_closed") \
+  X (debug, "_debug") \
+  X (stopping, "_stopping") \
+  X (drain_scheduled, "_drain_scheduled") \
+  X (wake, "_wake") \
+  X (thread_id, "_thread_id") \
+  X (io_loop, "_io_loop") \
+  X (timer_heap, "_timer_heap") \
+  X (timer_when, "_timer_when") \
+  X (timer_io, "_timer_io")
+
+#define DECLARE_SLOT(field, name) PyObject *field;
+
 typedef struct
 {
   PyObject_HEAD
-  PyObject *ready;
-  PyObject *closed;
-  PyObject *debug;
-  PyObject *stopping;
-  PyObject *drain_scheduled;
-  PyObject *wake;
-  PyObject *thread_id;
-  PyObject *io_loop;
-  PyObject *timer_heap;
-  PyObject *timer_when;
-  PyObject *timer_io;
+  LOOP_CORE_SLOTS (DECLARE_SLOT)
   /* Cancelled timers still in the heap: a C integer, since every cancel
    * and every pop of a cancelled timer counts. */
   Py_ssize_t timer_cancelled_count;
@@ -235,10 +241,11 @@ handle_cancelled (PyObject *handle)
   return result;
 }
 
-/* Run exc's report (Handle._run's except clause) with exc as the exception
- * being handled, as it is in Handle._run. */
+/* Call func (handle, exc), or func () when handle is NULL, where exc is the
+ * exception set now, made the exception being handled as in an except
+ * clause (what func reads from sys.exc_info()).  0 if func returned. */
 static int
-report (PyObject *handle)
+call_in_except (PyObject *func, PyObject *handle)
 {
   PyObject *type, *value, *tb, *previous, *result;
 
@@ -248,7 +255,10 @@ report (PyObject *handle)
     PyException_SetTraceback (value, tb);
   previous = PyErr_GetHandledException ();
   PyErr_SetHandledException (value);
-  result = PyObject_CallFunctionObjArgs (report_exception, handle, value, NULL);
+  if (handle != NULL)
+    result = PyObject_CallFunctionObjArgs (func, handle, value, NULL);
+  else
+    result = PyObject_CallNoArgs (func);
   PyErr_SetHandledException (previous);
   Py_XDECREF (previous);
   Py_XDECREF (type);
@@ -258,6 +268,13 @@ report (PyObject *handle)
     return -1;
   Py_DECREF (result);
   return 0;
+}
+
+/* Handle._run's except clause: the report of the exception set now. */
+static int
+report (PyObject *handle)
+{
+  return call_in_except (report_exception, handle);
 }
 
 /* What handle._run() does for asyncio's own handles, without its frame:
@@ -471,25 +488,24 @@ leave_running (PyObject *previous)
 static int
 keep_exception (LoopCore *self)
 {
-  PyObject *type, *value, *tb, *previous, *result = NULL;
+  PyObject *type, *value, *tb, *keep = NULL;
+  int result;
 
+  /* No lookup with the exception set: it could replace it. */
   PyErr_Fetch (&type, &value, &tb);
-  PyErr_NormalizeException (&type, &value, &tb);
-  if (tb != NULL)
-    PyException_SetTraceback (value, tb);
-  previous = PyErr_GetHandledException ();
-  PyErr_SetHandledException (value);
   if (MEMBER (self, io_loop, "_io_loop") != NULL)
-    result = PyObject_CallMethod (self->io_loop, "_keep_exception", NULL);
-  PyErr_SetHandledException (previous);
-  Py_XDECREF (previous);
-  Py_XDECREF (type);
-  Py_XDECREF (value);
-  Py_XDECREF (tb);
-  if (result == NULL)
-    return -1;
-  Py_DECREF (result);
-  return 0;
+    keep = PyObject_GetAttrString (self->io_loop, "_keep_exception");
+  if (keep == NULL)
+    {
+      Py_XDECREF (type);
+      Py_XDECREF (value);
+      Py_XDECREF (tb);
+      return -1;
+    }
+  PyErr_Restore (type, value, tb);
+  result = call_in_except (keep, NULL);
+  Py_DECREF (keep);
+  return result;
 }
 
 /* A truth value of a method's result, -1 on error. */
@@ -925,6 +941,47 @@ error:
   return NULL;
 }
 
+/* What call_later() and call_at() check before their first argument, a
+ * time, is read: 1 with *result set when debug mode ran the Python
+ * implementation (or it failed), 0 to go on in C. */
+static int
+begin_timer_call (LoopCore *self, const char *method, const char *time_name,
+                  PyObject *py_func, PyObject *const *args, Py_ssize_t nargs,
+                  PyObject *kwnames, PyObject **context, PyObject **result)
+{
+  int debug;
+
+  *result = NULL;
+  if (!is_setup ()
+      || parse_context (method, args + nargs, kwnames, context) < 0)
+    return 1;
+  if (nargs < 2)
+    {
+      if (nargs == 1)
+        PyErr_Format (PyExc_TypeError,
+                      "%s() missing 1 required positional argument: 'callback'",
+                      method);
+      else
+        PyErr_Format (PyExc_TypeError,
+                      "%s() missing 2 required positional arguments: '%s' and 'callback'",
+                      method, time_name);
+      return 1;
+    }
+  if ((debug = debug_mode (self)) < 0)
+    return 1;
+  if (debug)
+    {
+      *result = call_python (py_func, (PyObject *) self, args, nargs, kwnames);
+      return 1;
+    }
+  if (args[0] == Py_None)
+    {
+      PyErr_Format (PyExc_TypeError, "%s must not be None", time_name);
+      return 1;
+    }
+  return 0;
+}
+
 PyDoc_STRVAR (call_later_doc,
 "call_later(delay, callback, *args, context=None)\n--\n\n"
 "Arrange for ``callback(*args)`` to be called after ``delay`` seconds;\n"
@@ -935,29 +992,10 @@ core_call_later (LoopCore *self, PyObject *const *args, Py_ssize_t nargs,
                  PyObject *kwnames)
 {
   PyObject *context, *when, *timer;
-  int debug;
 
-  if (!is_setup ())
-    return NULL;
-  if (parse_context ("call_later", args + nargs, kwnames, &context) < 0)
-    return NULL;
-  if (nargs < 2)
-    {
-      PyErr_Format (PyExc_TypeError,
-                    "call_later() missing %s required positional argument%s",
-                    nargs ? "1" : "2",
-                    nargs ? ": 'callback'" : "s: 'delay' and 'callback'");
-      return NULL;
-    }
-  if ((debug = debug_mode (self)) < 0)
-    return NULL;
-  if (debug)
-    return call_python (py_call_later, (PyObject *) self, args, nargs, kwnames);
-  if (args[0] == Py_None)
-    {
-      PyErr_SetString (PyExc_TypeError, "delay must not be None");
-      return NULL;
-    }
+  if (begin_timer_call (self, "call_later", "delay", py_call_later,
+                        args, nargs, kwnames, &context, &timer))
+    return timer;
   if (PyFloat_CheckExact (args[0]))
     when = PyFloat_FromDouble (monotonic () + PyFloat_AS_DOUBLE (args[0]));
   else
@@ -984,30 +1022,11 @@ static PyObject *
 core_call_at (LoopCore *self, PyObject *const *args, Py_ssize_t nargs,
               PyObject *kwnames)
 {
-  PyObject *context;
-  int debug;
+  PyObject *context, *timer;
 
-  if (!is_setup ())
-    return NULL;
-  if (parse_context ("call_at", args + nargs, kwnames, &context) < 0)
-    return NULL;
-  if (nargs < 2)
-    {
-      PyErr_Format (PyExc_TypeError,
-                    "call_at() missing %s required positional argument%s",
-                    nargs ? "1" : "2",
-                    nargs ? ": 'callback'" : "s: 'when' and 'callback'");
-      return NULL;
-    }
-  if ((debug = debug_mode (self)) < 0)
-    return NULL;
-  if (debug)
-    return call_python (py_call_at, (PyObject *) self, args, nargs, kwnames);
-  if (args[0] == Py_None)
-    {
-      PyErr_SetString (PyExc_TypeError, "when cannot be None");
-      return NULL;
-    }
+  if (begin_timer_call (self, "call_at", "when", py_call_at,
+                        args, nargs, kwnames, &context, &timer))
+    return timer;
   return add_timer (self, args[0], args + 1, nargs - 1, context);
 }
 
@@ -1252,37 +1271,20 @@ error:
 
 /* ---- the type --------------------------------------------------------- */
 
+#define VISIT_SLOT(field, name) Py_VISIT (self->field);
+#define CLEAR_SLOT(field, name) Py_CLEAR (self->field);
+
 static int
 core_traverse (LoopCore *self, visitproc visit, void *arg)
 {
-  Py_VISIT (self->ready);
-  Py_VISIT (self->closed);
-  Py_VISIT (self->debug);
-  Py_VISIT (self->stopping);
-  Py_VISIT (self->drain_scheduled);
-  Py_VISIT (self->wake);
-  Py_VISIT (self->thread_id);
-  Py_VISIT (self->io_loop);
-  Py_VISIT (self->timer_heap);
-  Py_VISIT (self->timer_when);
-  Py_VISIT (self->timer_io);
+  LOOP_CORE_SLOTS (VISIT_SLOT)
   return 0;
 }
 
 static int
 core_clear (LoopCore *self)
 {
-  Py_CLEAR (self->ready);
-  Py_CLEAR (self->closed);
-  Py_CLEAR (self->debug);
-  Py_CLEAR (self->stopping);
-  Py_CLEAR (self->drain_scheduled);
-  Py_CLEAR (self->wake);
-  Py_CLEAR (self->thread_id);
-  Py_CLEAR (self->io_loop);
-  Py_CLEAR (self->timer_heap);
-  Py_CLEAR (self->timer_when);
-  Py_CLEAR (self->timer_io);
+  LOOP_CORE_SLOTS (CLEAR_SLOT)
   return 0;
 }
 
@@ -1294,21 +1296,11 @@ core_dealloc (LoopCore *self)
   Py_TYPE (self)->tp_free ((PyObject *) self);
 }
 
-#define CORE_MEMBER(name, field) \
-  { name, T_OBJECT_EX, offsetof (LoopCore, field), 0, NULL }
+#define MEMBER_DEF(field, name) \
+  { name, T_OBJECT_EX, offsetof (LoopCore, field), 0, NULL },
 
 static PyMemberDef core_members[] = {
-  CORE_MEMBER ("_ready", ready),
-  CORE_MEMBER ("_closed", closed),
-  CORE_MEMBER ("_debug", debug),
-  CORE_MEMBER ("_stopping", stopping),
-  CORE_MEMBER ("_drain_scheduled", drain_scheduled),
-  CORE_MEMBER ("_wake", wake),
-  CORE_MEMBER ("_thread_id", thread_id),
-  CORE_MEMBER ("_io_loop", io_loop),
-  CORE_MEMBER ("_timer_heap", timer_heap),
-  CORE_MEMBER ("_timer_when", timer_when),
-  CORE_MEMBER ("_timer_io", timer_io),
+  LOOP_CORE_SLOTS (MEMBER_DEF)
   { "_timer_cancelled_count", T_PYSSIZET, offsetof (LoopCore, timer_cancelled_count), 0, NULL },
   { NULL }
 };
