@@ -1043,7 +1043,8 @@ start_read (IoStream *self,
   /* The buffer may hold the answer, or the stream has closed: tell in a
    * moment, not from inside this call. Otherwise wait for the fd. */
   if (read_buffered (self) > 0 || self->read_eof ||
-      (op->mode == READ_BYTES && op->n_bytes == 0))
+      (op->mode == READ_BYTES &&
+       (op->n_bytes == 0 || (!op->partial && op->n_bytes > self->max_buffer_size))))
     schedule_dispatch (self);
   else
     update_interest (self);
