@@ -11,8 +11,9 @@
  * addresses are then tried in order, each with a non-blocking connect
  * whose completion the new stream's handler sees (WRITE).
  *
- * An op has two references while the thread runs (the thread's and the
- * pending one, dropped when the op finishes), so either side may be last.
+ * An op is referenced by its IoAsync (dropped by the async's notify, which
+ * may run after the op has finished), by the resolver thread while it
+ * runs, and while pending (dropped when the op finishes).
  */
 #include "config.h"
 
@@ -201,13 +202,15 @@ on_async_closed (gpointer data)
   IoConnectOp *op = data;
   GError *error;
 
-  if (op->done)
-    return;
-  if (op->stream != NULL)
-    _io_stream_abandon_connect (g_steal_pointer (&op->stream));
-  error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, _("The loop was closed"));
-  op_finish (op, NULL, error);
-  g_error_free (error);
+  if (!op->done)
+    {
+      if (op->stream != NULL)
+        _io_stream_abandon_connect (g_steal_pointer (&op->stream));
+      error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, _("The loop was closed"));
+      op_finish (op, NULL, error);
+      g_error_free (error);
+    }
+  op_unref (op);
 }
 
 static gpointer
@@ -269,7 +272,7 @@ io_stream_connect_tcp (IoLoop              *loop,
   g_return_if_fail (func != NULL);
 
   op = g_new0 (IoConnectOp, 1);
-  op->ref_count = 2;            /* pending, and this call's */
+  op->ref_count = 3;            /* pending, the IoAsync's, this call's */
   op->loop = g_object_ref (loop);
   op->host = g_strdup (host);
   op->port = port;

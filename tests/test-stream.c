@@ -109,6 +109,12 @@ done_cb (IoStream     *stream,
 }
 
 static void
+done_clear (Done *d)
+{
+  g_clear_error (&d->error);
+}
+
+static void
 done_notify (gpointer user_data)
 {
   ((Done *) user_data)->notifies++;
@@ -394,6 +400,7 @@ test_read_until_close_returns_everything (IoTest *t)
   g_assert_cmpint (r.notifies, ==, 1);
   g_assert_cmpint (c.calls, ==, 1);
   reader_clear (&r);
+  done_clear (&c);
 }
 
 static void
@@ -547,6 +554,7 @@ test_read_on_closed_stream_is_served_from_buffer_then_fails (IoTest *t)
   g_assert_cmpint (c.notifies, ==, 1);
   reader_clear (&a);
   reader_clear (&b);
+  done_clear (&c);
 }
 
 /* ---- limits ---------------------------------------------------------------- */
@@ -581,6 +589,7 @@ test_delimiter_past_max_buffer_size_fails_and_closes (IoTest *t)
   g_assert_cmpint (r.notifies, ==, 1);
   g_assert_cmpint (c.notifies, ==, 1);
   reader_clear (&r);
+  done_clear (&c);
 }
 
 static void
@@ -677,6 +686,7 @@ test_write_queues_bytes_without_copying (IoTest *t)
   g_assert_cmpint (freed, ==, 1);
   g_assert_cmpmem (got->data, got->len, payload, BIG);
 
+  g_free (payload);
   g_byte_array_unref (got);
   stream_finish (t, stream);
   close (peer);
@@ -725,6 +735,7 @@ test_big_write_reaches_a_stream_reader_intact (IoTest *t)
   g_assert_cmpint (r.notifies, ==, 1);
   reader_clear (&r);
   g_free (payload);
+  done_clear (&f);
 }
 
 static void
@@ -763,6 +774,8 @@ test_flush_runs_once_everything_is_written (IoTest *t)
   close (peer);
   g_assert_cmpint (f.notifies, ==, 1);
   g_assert_cmpint (empty.notifies, ==, 1);
+  done_clear (&f);
+  done_clear (&empty);
 }
 
 typedef struct
@@ -885,6 +898,9 @@ test_close_callback_runs_exactly_once (IoTest *t)
   g_assert_cmpint (late.notifies, ==, 1);
   g_assert_cmpint (r.notifies, ==, 1);
   reader_clear (&r);
+  done_clear (&first);
+  done_clear (&replaced);
+  done_clear (&late);
 }
 
 static void
@@ -928,6 +944,8 @@ test_peer_reset_mid_write_reports_one_error (IoTest *t)
   g_assert_cmpint (c.calls, ==, 1);
   g_assert_cmpint (c.notifies, ==, 1);
   g_assert_cmpint (f.notifies, ==, 1);
+  done_clear (&c);
+  done_clear (&f);
 }
 
 static void
@@ -952,6 +970,7 @@ test_write_to_pipe_without_reader_is_an_error_not_sigpipe (IoTest *t)
   g_bytes_unref (bytes);
   stream_finish (t, stream);
   g_assert_cmpint (c.notifies, ==, 1);
+  done_clear (&c);
 }
 
 static void
@@ -987,6 +1006,7 @@ test_end_of_input_flushes_queued_writes_then_closes (IoTest *t)
   stream_finish (t, stream);
   close (peer);
   reader_clear (&r);
+  done_clear (&c);
 }
 
 /* ---- the loop closing -------------------------------------------------- */
@@ -1017,6 +1037,7 @@ loop_close_closes_streams (IoTest   *t,
   g_assert_false (io_test_fd_is_open (fd));
   close (peer);
   reader_clear (&r);
+  done_clear (&c);
 }
 
 static void
@@ -1311,6 +1332,14 @@ test_listener_out_of_fds_reports_error_and_pauses (IoTest *t)
   struct sockaddr_in sin = { 0 };
   IoTestFdLimit limit;
   int client;
+
+  if (io_test_under_valgrind ())
+    {
+      /* valgrind keeps fds of its own near the limit. */
+      listener_finish (t, listener, &a);
+      io_test_skip ("valgrind's own fds defeat the fd limit");
+      return;
+    }
 
   sin.sin_family = AF_INET;
   sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
