@@ -16,5 +16,7 @@
 #include <ioloop/io-signal.h>
 #include <ioloop/io-child-watch.h>
 #include <ioloop/io-glib.h>
+#include <ioloop/io-stream.h>
+#include <ioloop/io-listener.h>
 
 #undef __IOLOOP_H_INSIDE__

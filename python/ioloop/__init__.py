@@ -54,7 +54,7 @@ gi.require_version('Io', '1.0')
 
 from gi.repository import Io  # noqa: E402
 
-__all__ = ['IOLoop', 'PeriodicCallback', 'Io', 'EventLoop', 'EventLoopPolicy',
+__all__ = ['IOLoop', 'PeriodicCallback', 'IOStream', 'Io', 'EventLoop', 'EventLoopPolicy',
            'new_event_loop', 'install', 'run']
 
 IOLoop = Io.Loop
@@ -119,8 +119,12 @@ _ASYNCIO_NAMES = {
 }
 
 
+# Tornado 2's IOStream on Io.Stream (ioloop/_iostream.py).
+_LAZY_NAMES = dict(_ASYNCIO_NAMES, IOStream='_iostream')
+
+
 def __getattr__(name):
-    module = _ASYNCIO_NAMES.get(name)
+    module = _LAZY_NAMES.get(name)
     if module is None:
         raise AttributeError("module %r has no attribute %r" % (__name__, name))
     import importlib
@@ -130,4 +134,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_ASYNCIO_NAMES))
+    return sorted(set(globals()) | set(_LAZY_NAMES))
