@@ -40,6 +40,13 @@ typedef struct
 } Conn;
 
 static void
+server_check_done (Server *server)
+{
+  if (server->clients_done == server->clients && server->open_conns == 0)
+    io_loop_stop (server->loop);
+}
+
+static void
 conn_free (gpointer data)
 {
   Conn *conn = data;
@@ -47,14 +54,11 @@ conn_free (gpointer data)
   close (conn->fd);
   g_byte_array_unref (conn->pending);
   conn->server->open_conns--;
+  /* Here, not in conn_close(): a handler removed from its own callback is
+   * freed after the callback returns, so open_conns drops only now, and
+   * the last client's done callback may already have run. */
+  server_check_done (conn->server);
   g_free (conn);
-}
-
-static void
-server_check_done (Server *server)
-{
-  if (server->clients_done == server->clients && server->open_conns == 0)
-    io_loop_stop (server->loop);
 }
 
 static void
@@ -65,7 +69,6 @@ conn_close (Conn *conn)
 
   g_assert_true (io_loop_remove_handler (server->loop, conn->fd, &error));
   g_assert_no_error (error);
-  server_check_done (server);
 }
 
 static gboolean
