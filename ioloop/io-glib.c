@@ -158,7 +158,7 @@ loop_source_usable (IoLoopSource *ls)
 static gboolean
 loop_source_busy (IoLoopSource *ls)
 {
-  return _io_loop_get_private (ls->loop)->in_iteration || io_loop_is_running (ls->loop);
+  return _io_loop_is_busy (_io_loop_get_private (ls->loop));
 }
 
 static gboolean

@@ -108,6 +108,37 @@ typedef struct
 
 /* ---- the loop ---------------------------------------------------------- */
 
+/* Where the loop is in its life. Every change is a compare-and-exchange
+ * on IoLoopPrivate.state, so that other threads (io_loop_is_closed(),
+ * io_loop_is_running(), the checks of io_loop_add_callback()) read one
+ * consistent value:
+ *
+ *   IDLE -> ITERATING -> IDLE               io_loop_iteration()
+ *   IDLE -> RUNNING -> IDLE                 io_loop_start()
+ *   IDLE -> CLOSED                          io_loop_close()
+ *   ITERATING -> CLOSED_IN_ITERATION -> CLOSED
+ *   RUNNING -> CLOSED_IN_START -> CLOSED    io_loop_close() from a callback;
+ *                                           CLOSED once the call unwinds
+ *
+ * A loop whose construction failed stays IDLE with init_error set, which
+ * every entry point checks first. CLOSED states come last, so that
+ * "closed" is state >= IO_LOOP_STATE_CLOSED_IN_ITERATION. */
+typedef enum
+{
+  IO_LOOP_STATE_IDLE,
+  IO_LOOP_STATE_ITERATING,             /* inside io_loop_iteration() */
+  IO_LOOP_STATE_RUNNING,               /* inside io_loop_start() */
+  IO_LOOP_STATE_CLOSED_IN_ITERATION,
+  IO_LOOP_STATE_CLOSED_IN_START,
+  IO_LOOP_STATE_CLOSED,
+} IoLoopState;
+
+static inline gboolean
+_io_loop_state_is_closed (gint state)
+{
+  return state >= IO_LOOP_STATE_CLOSED_IN_ITERATION;
+}
+
 typedef struct
 {
   const IoBackendClass *backend_class;
@@ -136,10 +167,10 @@ typedef struct
   gint                  async_pending;
   guint                 async_dispatching;
 
-  gint                  running;
+  gint                  state;           /* IoLoopState; read from any thread */
+  /* A request, not a state: io_loop_stop() may come from any thread in
+   * any state, and one made while idle is kept for the next start(). */
   gint                  stop_requested;
-  gint                  closed;          /* read from any thread */
-  gboolean              in_iteration;
   guint32               poll_gen;
   guint64               n_iterations;
   guint64               n_dispatched;    /* callbacks of any kind run */
@@ -280,6 +311,11 @@ void           _io_loop_disarm_alarm    (IoLoopPrivate  *priv);
 void           _io_loop_report_and_free (IoLoop         *loop,
                                          GError         *error);
 gboolean       _io_loop_kernel_keeps_fds (IoLoop        *loop);
+/* TRUE once io_loop_close() began; safe from any thread. */
+gboolean       _io_loop_is_closed_priv  (IoLoopPrivate  *priv);
+/* TRUE while io_loop_start() or io_loop_iteration() is on the stack,
+ * closed meanwhile or not. */
+gboolean       _io_loop_is_busy         (IoLoopPrivate  *priv);
 
 /* For tests and benchmarks. */
 int            _io_loop_get_wakeup_fd   (IoLoop *loop);
