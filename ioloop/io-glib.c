@@ -411,8 +411,8 @@ struct _IoHostedContext
 {
   IoLoop        *loop;
   GMainContext  *context;
-  IoAsync       *closer;        /* its notify tells us the loop closed */
   guint          hook_id;
+  guint          close_hook_id;
   gboolean       refresh;       /* the backend keeps per-fd kernel state */
   gboolean       acquired;
   gboolean       in_check;
@@ -703,21 +703,13 @@ hosted_detach (IoHostedContext *host,
   host->n_pollfds = 0;
   host->n_unwatched = 0;
 
-  /* During io_loop_close(), the loop detaches its IoAsync handles itself. */
-  if (!loop_closed)
-    io_async_close (host->closer);
-  g_clear_pointer (&host->closer, io_async_unref);
+  _io_loop_remove_close_hook (host->loop, host->close_hook_id);
 
   if (!host->in_check)
     hosted_free (host);
 }
 
-static void
-hosted_noop (gpointer   data,
-             GError   **error)
-{
-}
-
+/* The loop's close hook. */
 static void
 hosted_loop_closed (gpointer data)
 {
@@ -809,7 +801,7 @@ io_loop_add_main_context (IoLoop        *loop,
   host->size = 16;
   host->pollfds = g_new (GPollFD, host->size);
   host->entries = g_new (IoHostedFd *, host->size);
-  host->closer = io_async_new (loop, hosted_noop, host, hosted_loop_closed);
+  host->close_hook_id = _io_loop_add_close_hook (loop, hosted_loop_closed, host);
   host->hook_id = _io_loop_add_hook (loop, &funcs, host);
   g_ptr_array_add (hosts, host);
   return TRUE;

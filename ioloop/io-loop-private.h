@@ -184,6 +184,7 @@ typedef struct
   GArray               *failed_fds;
 
   GArray               *hooks;           /* of IoLoopHook */
+  GArray               *close_hooks;     /* of IoLoopCloseHook */
   guint                 next_hook_id;
 
   GArray               *fd_observers;    /* of IoLoopFdObserverEntry */
@@ -217,6 +218,22 @@ guint          _io_loop_add_hook        (IoLoop                *loop,
                                          gpointer               data);
 void           _io_loop_remove_hook     (IoLoop                *loop,
                                          guint                  id);
+
+/* Close hooks: how a part of the library that keeps per-loop state
+ * (signal handlers, child watches, hosted main contexts) learns that the
+ * loop closed. io_loop_close() (and so dispose) runs each hook once,
+ * newest first, after the handlers, timeouts and queued callbacks are
+ * released and before the IoAsync handles are detached, so that a hook
+ * may still close its own IoAsync. A hook may remove any hook, itself
+ * included, and is removed before it runs. Call these on the loop's
+ * thread; removing a hook that ran or was removed does nothing. */
+typedef void (*IoLoopCloseFunc) (gpointer data);
+
+guint          _io_loop_add_close_hook     (IoLoop            *loop,
+                                            IoLoopCloseFunc    func,
+                                            gpointer           data);
+void           _io_loop_remove_close_hook  (IoLoop            *loop,
+                                            guint              id);
 
 /* Observers of the backend's interest set, for mirroring it into another
  * main loop when the backend has no pollable fd of its own (poll, select).

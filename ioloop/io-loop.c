@@ -270,6 +270,55 @@ _io_loop_remove_hook (IoLoop *loop,
       }
 }
 
+typedef struct
+{
+  guint            id;
+  IoLoopCloseFunc  func;
+  gpointer         data;
+} IoLoopCloseHook;
+
+guint
+_io_loop_add_close_hook (IoLoop          *loop,
+                         IoLoopCloseFunc  func,
+                         gpointer         data)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  IoLoopCloseHook hook = { ++priv->next_hook_id, func, data };
+
+  g_array_append_val (priv->close_hooks, hook);
+  return hook.id;
+}
+
+void
+_io_loop_remove_close_hook (IoLoop *loop,
+                            guint   id)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  guint i;
+
+  for (i = 0; i < priv->close_hooks->len; i++)
+    if (g_array_index (priv->close_hooks, IoLoopCloseHook, i).id == id)
+      {
+        g_array_remove_index (priv->close_hooks, i);
+        return;
+      }
+}
+
+/* Newest first; each hook leaves the list before it runs, so that it runs
+ * once whatever the hooks remove or add meanwhile. */
+static void
+run_close_hooks (IoLoopPrivate *priv)
+{
+  while (priv->close_hooks->len > 0)
+    {
+      guint last = priv->close_hooks->len - 1;
+      IoLoopCloseHook hook = g_array_index (priv->close_hooks, IoLoopCloseHook, last);
+
+      g_array_remove_index (priv->close_hooks, last);
+      hook.func (hook.data);
+    }
+}
+
 /* Hooks may remove hooks: walk by index and copy each before the call. */
 static void
 run_prepare_hooks (IoLoopPrivate *priv,
@@ -934,6 +983,7 @@ io_loop_close (IoLoop   *loop,
     drop_callbacks (&queued, 0);
     _io_callback_queue_clear (&queued);
   }
+  run_close_hooks (priv);
   _io_async_detach_all (loop);
 
   _io_loop_forget_kernel_registrations (priv);
@@ -1279,6 +1329,7 @@ io_loop_finalize (GObject *object)
   g_clear_pointer (&priv->asyncs, g_ptr_array_unref);
   g_clear_pointer (&priv->failed_fds, g_array_unref);
   g_clear_pointer (&priv->hooks, g_array_unref);
+  g_clear_pointer (&priv->close_hooks, g_array_unref);
   g_clear_pointer (&priv->fd_observers, g_array_unref);
   g_clear_error (&priv->init_error);
   g_free (priv->backend_name);
@@ -1435,6 +1486,7 @@ io_loop_init (IoLoop *loop)
   priv->asyncs = g_ptr_array_new ();
   priv->failed_fds = g_array_new (FALSE, FALSE, sizeof (int));
   priv->hooks = g_array_new (FALSE, FALSE, sizeof (IoLoopHook));
+  priv->close_hooks = g_array_new (FALSE, FALSE, sizeof (IoLoopCloseHook));
   priv->fd_observers = g_array_new (FALSE, FALSE, sizeof (IoLoopFdObserverEntry));
   priv->fork_generation = g_atomic_int_get (&fork_generation);
   _io_timer_heap_init (&priv->timers);
