@@ -24,7 +24,7 @@
  * On Linux the backend runs on libkqueue, which differs from the kernel
  * implementations (LIBKQUEUE, defined by its <sys/event.h>):
  * - its kqueue fd never polls readable, so get_fd() reports none and
- *   io-glib.c mirrors the watched fds as for poll and select;
+ *   io-glib-source.c mirrors the watched fds as for poll and select;
  * - a knote outlives close(2) of its fd, and EV_ADD on such a knote
  *   changes nothing: a (re)registration deletes every filter it adds
  *   first, which is merely redundant on BSD and macOS;

@@ -273,7 +273,7 @@ gboolean       _io_loop_check_usable       (IoLoop            *loop,
  * kernel event set is still the parent's, so nothing may change it. */
 gboolean       _io_loop_is_forked          (IoLoopPrivate     *priv);
 
-/* For driving the loop from another main loop (io-glib.c): tells
+/* For driving the loop from another main loop (io-glib-host.c, io-glib-source.c): tells
  * producers that the loop's thread is about to sleep in a poll that is not
  * the loop's own (one that watches io_loop_get_fd(), or the mirrored fds),
  * so that io_loop_add_callback() and io_async_send() from other threads
