@@ -25,8 +25,6 @@ G_STATIC_ASSERT ((int) IO_EVENTS_ERROR == (EPOLLERR | EPOLLHUP));
 #define INTEREST_MASK  (EPOLLIN | EPOLLOUT)
 #define REPORTED_MASK  (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP)
 
-#define MIN_EVENTS  64
-#define MAX_EVENTS  4096
 
 typedef struct
 {
@@ -59,7 +57,7 @@ epoll_backend_create (GError **error)
   self = g_new0 (IoBackendEpoll, 1);
   self->parent.klass = &_io_backend_epoll;
   self->epfd = epfd;
-  self->capacity = MIN_EVENTS;
+  self->capacity = IO_BACKEND_MIN_EVENTS;
   self->kevents = g_new (struct epoll_event, self->capacity);
   self->events = g_new (IoPollEvent, self->capacity);
 
@@ -177,7 +175,7 @@ epoll_backend_apply (IoBackend  *backend,
 static void
 epoll_backend_grow (IoBackendEpoll *self)
 {
-  self->capacity = MIN (self->capacity * 2, MAX_EVENTS);
+  self->capacity = _io_backend_grow_capacity (self->capacity, 0, IO_BACKEND_MAX_EVENTS);
   self->kevents = g_renew (struct epoll_event, self->kevents, self->capacity);
   self->events = g_renew (IoPollEvent, self->events, self->capacity);
   self->grow = FALSE;
@@ -208,7 +206,7 @@ epoll_backend_poll (IoBackend    *backend,
       self->events[i].revents = self->kevents[i].events & REPORTED_MASK;
     }
 
-  if (n == self->capacity && self->capacity < MAX_EVENTS)
+  if (n == self->capacity && self->capacity < IO_BACKEND_MAX_EVENTS)
     self->grow = TRUE;
 
   return n;

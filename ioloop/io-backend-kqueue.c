@@ -24,7 +24,7 @@
  * On Linux the backend runs on libkqueue, which differs from the kernel
  * implementations (LIBKQUEUE, defined by its <sys/event.h>):
  * - its kqueue fd never polls readable, so get_fd() reports none and
- *   io-glib.c mirrors the watched fds as for poll and select;
+ *   io-glib-source.c mirrors the watched fds as for poll and select;
  * - a knote outlives close(2) of its fd, and EV_ADD on such a knote
  *   changes nothing: a (re)registration deletes every filter it adds
  *   first, which is merely redundant on BSD and macOS;
@@ -53,8 +53,6 @@ G_STATIC_ASSERT ((EVENT_ERR | EVENT_HUP) == IO_EVENTS_ERROR);
 
 #define FILTER_MASK  (IO_EVENTS_READ | IO_EVENTS_WRITE)
 
-#define MIN_EVENTS  64
-#define MAX_EVENTS  4096
 
 /* What the backend knows of one fd number. */
 typedef struct
@@ -135,9 +133,9 @@ kqueue_backend_create (GError **error)
   self->kq = kq;
   self->pid = getpid ();
   self->change_serial = 1;
-  self->kevents_capacity = MIN_EVENTS;
+  self->kevents_capacity = IO_BACKEND_MIN_EVENTS;
   self->kevents = g_new (struct kevent, self->kevents_capacity);
-  self->events_capacity = MIN_EVENTS;
+  self->events_capacity = IO_BACKEND_MIN_EVENTS;
   self->events = g_new (IoPollEvent, self->events_capacity);
 
   return &self->parent;
@@ -237,7 +235,7 @@ kqueue_backend_queue_change (IoBackendKqueue *self,
 {
   if (self->n_changes == self->changes_capacity)
     {
-      self->changes_capacity = MAX (16, self->changes_capacity * 2);
+      self->changes_capacity = _io_backend_grow_capacity (self->changes_capacity, 0, G_MAXINT);
       self->changes = g_renew (struct kevent, self->changes,
                                self->changes_capacity);
     }
@@ -481,7 +479,7 @@ kqueue_backend_revents (IoBackendKqueue     *self,
 static void
 kqueue_backend_grow (IoBackendKqueue *self)
 {
-  int capacity = MIN (self->kevents_capacity * 2, MAX_EVENTS);
+  int capacity = _io_backend_grow_capacity (self->kevents_capacity, 0, IO_BACKEND_MAX_EVENTS);
 
   if (capacity > self->kevents_capacity)
     {
@@ -604,8 +602,12 @@ kqueue_backend_poll (IoBackend    *backend,
 
   if (timeout_ms >= 0)
     {
-      ts.tv_sec = timeout_ms / 1000;
-      ts.tv_nsec = (timeout_ms % 1000) * 1000000L;
+      gint64 sec;
+      long nsec;
+
+      _io_backend_split_timeout (timeout_ms, &sec, &nsec);
+      ts.tv_sec = (time_t) sec;
+      ts.tv_nsec = nsec;
       tsp = &ts;
     }
 
@@ -645,7 +647,7 @@ kqueue_backend_poll (IoBackend    *backend,
 
   n_out = kqueue_backend_collect (self, n, n_out);
 
-  if (n > 0 && n == room && self->kevents_capacity < MAX_EVENTS)
+  if (n > 0 && n == room && self->kevents_capacity < IO_BACKEND_MAX_EVENTS)
     self->grow = TRUE;
 
   /* When a change fails, kevent() returns its error at once, without

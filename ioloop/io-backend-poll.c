@@ -149,7 +149,7 @@ poll_backend_add (IoBackendPoll  *self,
 
   if (self->n_pfds == self->pfds_capacity)
     {
-      guint capacity = MAX (16, self->pfds_capacity * 2);
+      guint capacity = _io_backend_grow_capacity (self->pfds_capacity, 0, G_MAXUINT);
       struct pollfd *pfds = g_try_renew (struct pollfd, self->pfds, capacity);
 
       if (pfds == NULL)

@@ -204,8 +204,12 @@ select_backend_poll (IoBackend    *backend,
 
   if (timeout_ms >= 0)
     {
-      tv.tv_sec = timeout_ms / 1000;
-      tv.tv_usec = (timeout_ms % 1000) * 1000;
+      gint64 sec;
+      long nsec;
+
+      _io_backend_split_timeout (timeout_ms, &sec, &nsec);
+      tv.tv_sec = (time_t) sec;
+      tv.tv_usec = (suseconds_t) (nsec / 1000);
       tvp = &tv;
     }
 

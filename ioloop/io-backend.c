@@ -110,3 +110,24 @@ _io_backend_set_errno_error (GError     **error,
                    fd, call, g_strerror (errsv));
     }
 }
+
+guint
+_io_backend_grow_capacity (guint capacity,
+                           guint needed,
+                           guint limit)
+{
+  guint next = capacity > G_MAXUINT / 2 ? G_MAXUINT : capacity * 2;
+
+  next = MAX (next, 16);
+  next = MAX (next, needed);
+  return MIN (next, limit);
+}
+
+void
+_io_backend_split_timeout (int     timeout_ms,
+                           gint64 *seconds,
+                           long   *nanoseconds)
+{
+  *seconds = timeout_ms / 1000;
+  *nanoseconds = (long) (timeout_ms % 1000) * 1000000L;
+}

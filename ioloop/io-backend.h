@@ -107,4 +107,23 @@ void _io_backend_set_errno_error (GError     **error,
                                   const char  *call,
                                   int          fd);
 
+/* The event arrays of the kernel-set backends (epoll, kqueue): they start
+ * at IO_BACKEND_MIN_EVENTS and double, up to IO_BACKEND_MAX_EVENTS, after
+ * a poll that filled them; the ready fds beyond one poll's room wait for
+ * the next. */
+#define IO_BACKEND_MIN_EVENTS  64
+#define IO_BACKEND_MAX_EVENTS  4096
+
+/* The capacity after @capacity for an array that grows by doubling: at
+ * least 16 and @needed, at most @limit. */
+guint _io_backend_grow_capacity   (guint        capacity,
+                                   guint        needed,
+                                   guint        limit);
+
+/* Splits a poll timeout in milliseconds (>= 0) into seconds and
+ * nanoseconds, for struct timespec (kevent) and struct timeval (select). */
+void  _io_backend_split_timeout   (int          timeout_ms,
+                                   gint64      *seconds,
+                                   long        *nanoseconds);
+
 G_END_DECLS

@@ -49,7 +49,7 @@ struct _IoChildLoop
 {
   IoLoop     *loop;             /* not owned: the state dies with the loop */
   IoAsync    *async;            /* checks the SIGCHLD children; its notify
-                                 * tells us the loop closed */
+                                 * frees this, after any dispatch of it */
   GPtrArray  *watches;          /* IoChildWatch */
   guint       n_sigchld;        /* watches without a pidfd */
   guint       sigchld_id;
@@ -194,8 +194,20 @@ on_async (gpointer   user_data,
   check_sigchld_watches (user_data);
 }
 
-/* The notify of the loop's IoAsync: io_loop_close() ran (or finalize).
- * Every watch goes, without a report, each notify running once. */
+/* The notify of cl->async, once io_loop_close() closed it and no
+ * dispatch of it runs. */
+static void
+child_loop_free (gpointer data)
+{
+  IoChildLoop *cl = data;
+
+  g_ptr_array_unref (cl->watches);
+  io_async_unref (cl->async);
+  g_free (cl);
+}
+
+/* The loop's close hook: io_loop_close() ran (or dispose). Every watch
+ * goes, without a report, each notify running once. */
 static void
 child_loop_closed (gpointer data)
 {
@@ -209,9 +221,7 @@ child_loop_closed (gpointer data)
       watch_detach (watch);
       watch_unref (watch);
     }
-  g_ptr_array_unref (cl->watches);
-  io_async_unref (cl->async);
-  g_free (cl);
+  io_async_close (cl->async);
 }
 
 static IoChildLoop *
@@ -224,7 +234,8 @@ get_child_loop (IoLoop *loop)
       cl = g_new0 (IoChildLoop, 1);
       cl->loop = loop;
       cl->watches = g_ptr_array_new ();
-      cl->async = io_async_new (loop, on_async, cl, child_loop_closed);
+      cl->async = io_async_new (loop, on_async, cl, child_loop_free);
+      _io_loop_add_close_hook (loop, child_loop_closed, cl);
       g_object_set_qdata (G_OBJECT (loop), child_loop_quark (), cl);
     }
   return cl;

@@ -266,7 +266,7 @@ _io_loop_detach_handler (IoLoopPrivate *priv,
   IoHandler *handler = priv->fds[fd].handler;
 
   priv->fds[fd].handler = NULL;
-  if (priv->fds[fd].kernel_registered && !g_atomic_int_get (&priv->closed) &&
+  if (priv->fds[fd].kernel_registered && !_io_loop_is_closed_priv (priv) &&
       !_io_loop_is_forked (priv))
     unregister_now (priv, fd);
 
@@ -486,7 +486,7 @@ io_loop_remove_handler (IoLoop  *loop,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   priv = _io_loop_get_private (loop);
-  if (g_atomic_int_get (&priv->closed) || priv->init_error != NULL)
+  if (_io_loop_is_closed_priv (priv) || priv->init_error != NULL)
     return _io_loop_check_usable (loop, error);
   if (lookup_user_handler (priv, fd, error) == NULL)
     return FALSE;

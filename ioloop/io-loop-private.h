@@ -108,6 +108,37 @@ typedef struct
 
 /* ---- the loop ---------------------------------------------------------- */
 
+/* Where the loop is in its life. Every change is a compare-and-exchange
+ * on IoLoopPrivate.state, so that other threads (io_loop_is_closed(),
+ * io_loop_is_running(), the checks of io_loop_add_callback()) read one
+ * consistent value:
+ *
+ *   IDLE -> ITERATING -> IDLE               io_loop_iteration()
+ *   IDLE -> RUNNING -> IDLE                 io_loop_start()
+ *   IDLE -> CLOSED                          io_loop_close()
+ *   ITERATING -> CLOSED_IN_ITERATION -> CLOSED
+ *   RUNNING -> CLOSED_IN_START -> CLOSED    io_loop_close() from a callback;
+ *                                           CLOSED once the call unwinds
+ *
+ * A loop whose construction failed stays IDLE with init_error set, which
+ * every entry point checks first. CLOSED states come last, so that
+ * "closed" is state >= IO_LOOP_STATE_CLOSED_IN_ITERATION. */
+typedef enum
+{
+  IO_LOOP_STATE_IDLE,
+  IO_LOOP_STATE_ITERATING,             /* inside io_loop_iteration() */
+  IO_LOOP_STATE_RUNNING,               /* inside io_loop_start() */
+  IO_LOOP_STATE_CLOSED_IN_ITERATION,
+  IO_LOOP_STATE_CLOSED_IN_START,
+  IO_LOOP_STATE_CLOSED,
+} IoLoopState;
+
+static inline gboolean
+_io_loop_state_is_closed (gint state)
+{
+  return state >= IO_LOOP_STATE_CLOSED_IN_ITERATION;
+}
+
 typedef struct
 {
   const IoBackendClass *backend_class;
@@ -136,10 +167,10 @@ typedef struct
   gint                  async_pending;
   guint                 async_dispatching;
 
-  gint                  running;
+  gint                  state;           /* IoLoopState; read from any thread */
+  /* A request, not a state: io_loop_stop() may come from any thread in
+   * any state, and one made while idle is kept for the next start(). */
   gint                  stop_requested;
-  gint                  closed;          /* read from any thread */
-  gboolean              in_iteration;
   guint32               poll_gen;
   guint64               n_iterations;
   guint64               n_dispatched;    /* callbacks of any kind run */
@@ -153,6 +184,7 @@ typedef struct
   GArray               *failed_fds;
 
   GArray               *hooks;           /* of IoLoopHook */
+  GArray               *close_hooks;     /* of IoLoopCloseHook */
   guint                 next_hook_id;
 
   GArray               *fd_observers;    /* of IoLoopFdObserverEntry */
@@ -186,6 +218,22 @@ guint          _io_loop_add_hook        (IoLoop                *loop,
                                          gpointer               data);
 void           _io_loop_remove_hook     (IoLoop                *loop,
                                          guint                  id);
+
+/* Close hooks: how a part of the library that keeps per-loop state
+ * (signal handlers, child watches, hosted main contexts) learns that the
+ * loop closed. io_loop_close() (and so dispose) runs each hook once,
+ * newest first, after the handlers, timeouts and queued callbacks are
+ * released and before the IoAsync handles are detached, so that a hook
+ * may still close its own IoAsync. A hook may remove any hook, itself
+ * included, and is removed before it runs. Call these on the loop's
+ * thread; removing a hook that ran or was removed does nothing. */
+typedef void (*IoLoopCloseFunc) (gpointer data);
+
+guint          _io_loop_add_close_hook     (IoLoop            *loop,
+                                            IoLoopCloseFunc    func,
+                                            gpointer           data);
+void           _io_loop_remove_close_hook  (IoLoop            *loop,
+                                            guint              id);
 
 /* Observers of the backend's interest set, for mirroring it into another
  * main loop when the backend has no pollable fd of its own (poll, select).
@@ -225,7 +273,7 @@ gboolean       _io_loop_check_usable       (IoLoop            *loop,
  * kernel event set is still the parent's, so nothing may change it. */
 gboolean       _io_loop_is_forked          (IoLoopPrivate     *priv);
 
-/* For driving the loop from another main loop (io-glib.c): tells
+/* For driving the loop from another main loop (io-glib-host.c, io-glib-source.c): tells
  * producers that the loop's thread is about to sleep in a poll that is not
  * the loop's own (one that watches io_loop_get_fd(), or the mirrored fds),
  * so that io_loop_add_callback() and io_async_send() from other threads
@@ -280,6 +328,11 @@ void           _io_loop_disarm_alarm    (IoLoopPrivate  *priv);
 void           _io_loop_report_and_free (IoLoop         *loop,
                                          GError         *error);
 gboolean       _io_loop_kernel_keeps_fds (IoLoop        *loop);
+/* TRUE once io_loop_close() began; safe from any thread. */
+gboolean       _io_loop_is_closed_priv  (IoLoopPrivate  *priv);
+/* TRUE while io_loop_start() or io_loop_iteration() is on the stack,
+ * closed meanwhile or not. */
+gboolean       _io_loop_is_busy         (IoLoopPrivate  *priv);
 
 /* For tests and benchmarks. */
 int            _io_loop_get_wakeup_fd   (IoLoop *loop);

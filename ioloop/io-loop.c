@@ -129,6 +129,59 @@ _io_loop_report_and_free (IoLoop *loop,
   g_object_unref (loop);
 }
 
+/* ---- the loop's state (IoLoopState, io-loop-private.h) ------------------ */
+
+gboolean
+_io_loop_is_closed_priv (IoLoopPrivate *priv)
+{
+  return _io_loop_state_is_closed (g_atomic_int_get (&priv->state));
+}
+
+gboolean
+_io_loop_is_busy (IoLoopPrivate *priv)
+{
+  return g_atomic_int_get (&priv->state) != IO_LOOP_STATE_IDLE &&
+         g_atomic_int_get (&priv->state) != IO_LOOP_STATE_CLOSED;
+}
+
+/* io_loop_close(): FALSE if the loop was closed already. */
+static gboolean
+enter_closed (IoLoopPrivate *priv)
+{
+  for (;;)
+    {
+      gint state = g_atomic_int_get (&priv->state);
+      gint next;
+
+      switch (state)
+        {
+        case IO_LOOP_STATE_IDLE:
+          next = IO_LOOP_STATE_CLOSED;
+          break;
+        case IO_LOOP_STATE_ITERATING:
+          next = IO_LOOP_STATE_CLOSED_IN_ITERATION;
+          break;
+        case IO_LOOP_STATE_RUNNING:
+          next = IO_LOOP_STATE_CLOSED_IN_START;
+          break;
+        default:
+          return FALSE;
+        }
+      if (g_atomic_int_compare_and_exchange (&priv->state, state, next))
+        return TRUE;
+    }
+}
+
+/* The end of io_loop_start() (@from RUNNING) or io_loop_iteration()
+ * (@from ITERATING): back to IDLE, or to CLOSED if closed meanwhile. */
+static void
+leave_state (IoLoopPrivate *priv,
+             IoLoopState    from)
+{
+  if (!g_atomic_int_compare_and_exchange (&priv->state, from, IO_LOOP_STATE_IDLE))
+    g_atomic_int_set (&priv->state, IO_LOOP_STATE_CLOSED);
+}
+
 static gboolean
 check_usable (IoLoop         *loop,
               IoLoopPrivate  *priv,
@@ -139,7 +192,7 @@ check_usable (IoLoop         *loop,
       g_propagate_error (error, g_error_copy (priv->init_error));
       return FALSE;
     }
-  if (G_UNLIKELY (g_atomic_int_get (&priv->closed)))
+  if (G_UNLIKELY (_io_loop_is_closed_priv (priv)))
     {
       g_set_error_literal (error, IO_LOOP_ERROR, IO_LOOP_ERROR_CLOSED,
                            _("The loop is closed"));
@@ -217,6 +270,55 @@ _io_loop_remove_hook (IoLoop *loop,
       }
 }
 
+typedef struct
+{
+  guint            id;
+  IoLoopCloseFunc  func;
+  gpointer         data;
+} IoLoopCloseHook;
+
+guint
+_io_loop_add_close_hook (IoLoop          *loop,
+                         IoLoopCloseFunc  func,
+                         gpointer         data)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  IoLoopCloseHook hook = { ++priv->next_hook_id, func, data };
+
+  g_array_append_val (priv->close_hooks, hook);
+  return hook.id;
+}
+
+void
+_io_loop_remove_close_hook (IoLoop *loop,
+                            guint   id)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  guint i;
+
+  for (i = 0; i < priv->close_hooks->len; i++)
+    if (g_array_index (priv->close_hooks, IoLoopCloseHook, i).id == id)
+      {
+        g_array_remove_index (priv->close_hooks, i);
+        return;
+      }
+}
+
+/* Newest first; each hook leaves the list before it runs, so that it runs
+ * once whatever the hooks remove or add meanwhile. */
+static void
+run_close_hooks (IoLoopPrivate *priv)
+{
+  while (priv->close_hooks->len > 0)
+    {
+      guint last = priv->close_hooks->len - 1;
+      IoLoopCloseHook hook = g_array_index (priv->close_hooks, IoLoopCloseHook, last);
+
+      g_array_remove_index (priv->close_hooks, last);
+      hook.func (hook.data);
+    }
+}
+
 /* Hooks may remove hooks: walk by index and copy each before the call. */
 static void
 run_prepare_hooks (IoLoopPrivate *priv,
@@ -238,7 +340,7 @@ run_check_hooks (IoLoopPrivate *priv)
 {
   guint i;
 
-  for (i = 0; i < priv->hooks->len && !g_atomic_int_get (&priv->closed); i++)
+  for (i = 0; i < priv->hooks->len && !_io_loop_is_closed_priv (priv); i++)
     {
       IoLoopHook hook = g_array_index (priv->hooks, IoLoopHook, i);
 
@@ -494,15 +596,22 @@ dispatch_one (IoLoop        *loop,
     _io_loop_report_and_free (loop, error);
 }
 
+/* The three phases of the poll in an iteration. Closing the loop from a
+ * handler or hook frees the backend and its event array: every phase
+ * after a callback checks for that first. */
+
+/* Prepare: the hosted contexts' prepare hooks may shorten the timeout;
+ * the wake-up fd is checked and repaired; the backend gets the handler
+ * changes; and producers are told to write the wake-up fd if we are
+ * about to sleep. Sets the timeout to poll with. */
 static gboolean
-poll_and_dispatch (IoLoop         *loop,
-                   IoLoopPrivate  *priv,
-                   gboolean        may_block,
-                   GError        **error)
+prepare_phase (IoLoop         *loop,
+               IoLoopPrivate  *priv,
+               gboolean        may_block,
+               int            *timeout_out,
+               GError        **error)
 {
-  IoPollEvent *events = NULL;
   int timeout_ms = may_block ? compute_poll_timeout (priv) : 0;
-  int n, i;
 
   run_prepare_hooks (priv, &timeout_ms);
 
@@ -527,10 +636,22 @@ poll_and_dispatch (IoLoop         *loop,
           g_atomic_int_get (&priv->stop_requested))
         timeout_ms = 0;
     }
+  *timeout_out = timeout_ms;
+  return TRUE;
+}
+
+/* Poll: the only place the loop sleeps. The watchdog is off meanwhile,
+ * and poll_gen tells handlers added from now on from those polled. */
+static int
+poll_phase (IoLoopPrivate  *priv,
+            int             timeout_ms,
+            IoPollEvent   **events,
+            GError        **error)
+{
+  int n;
+
   _io_loop_disarm_alarm (priv);
-
-  n = priv->backend_class->poll (priv->backend, timeout_ms, &events);
-
+  n = priv->backend_class->poll (priv->backend, timeout_ms, events);
   __atomic_store_n (&priv->wakeup.sleeping, 0, __ATOMIC_RELAXED);
   priv->poll_gen++;
   _io_loop_arm_alarm (priv);
@@ -542,15 +663,25 @@ poll_and_dispatch (IoLoop         *loop,
       g_set_error (error, IO_LOOP_ERROR, IO_LOOP_ERROR_FAILED,
                    _("Polling with %s failed: %s"),
                    priv->backend_class->name, g_strerror (errsv));
-      return FALSE;
     }
+  return n;
+}
+
+/* Dispatch: the handlers of the ready fds, then those whose deferred
+ * registration failed (told IO_EVENTS_ERROR), then the check hooks. */
+static void
+dispatch_phase (IoLoop         *loop,
+                IoLoopPrivate  *priv,
+                IoPollEvent    *events,
+                int             n)
+{
+  int i;
 
   for (i = 0; i < n; i++)
     {
       dispatch_one (loop, priv, events[i].fd, events[i].revents);
-      /* Closing the loop freed the backend and its event array. */
-      if (G_UNLIKELY (g_atomic_int_get (&priv->closed)))
-        return TRUE;
+      if (G_UNLIKELY (_io_loop_is_closed_priv (priv)))
+        return;
     }
 
   if (G_UNLIKELY (priv->failed_fds->len > 0))
@@ -558,12 +689,29 @@ poll_and_dispatch (IoLoop         *loop,
       GArray *failed = priv->failed_fds;
 
       priv->failed_fds = g_array_new (FALSE, FALSE, sizeof (int));
-      for (i = 0; i < (int) failed->len && !g_atomic_int_get (&priv->closed); i++)
+      for (i = 0; i < (int) failed->len && !_io_loop_is_closed_priv (priv); i++)
         dispatch_one (loop, priv, g_array_index (failed, int, i), IO_EVENTS_ERROR);
       g_array_unref (failed);
     }
 
   run_check_hooks (priv);
+}
+
+static gboolean
+poll_and_dispatch (IoLoop         *loop,
+                   IoLoopPrivate  *priv,
+                   gboolean        may_block,
+                   GError        **error)
+{
+  IoPollEvent *events = NULL;
+  int timeout_ms, n;
+
+  if (G_UNLIKELY (!prepare_phase (loop, priv, may_block, &timeout_ms, error)))
+    return FALSE;
+  n = poll_phase (priv, timeout_ms, &events, error);
+  if (G_UNLIKELY (n < 0))
+    return FALSE;
+  dispatch_phase (loop, priv, events, n);
   return TRUE;
 }
 
@@ -576,18 +724,16 @@ iterate (IoLoop         *loop,
 {
   gboolean ok = TRUE;
 
-  priv->in_iteration = TRUE;
   priv->n_iterations++;
   priv->wall_offset_valid = FALSE;
 
   run_callbacks (loop, priv);
-  if (!g_atomic_int_get (&priv->closed))
+  if (!_io_loop_is_closed_priv (priv))
     _io_loop_run_timeouts (loop, priv);
-  if (!g_atomic_int_get (&priv->closed) &&
+  if (!_io_loop_is_closed_priv (priv) &&
       !(stop_aware && g_atomic_int_get (&priv->stop_requested)))
     ok = poll_and_dispatch (loop, priv, may_block, error);
 
-  priv->in_iteration = FALSE;
   return ok;
 }
 
@@ -629,25 +775,25 @@ io_loop_start (IoLoop  *loop,
   priv = io_loop_get_instance_private (loop);
   if (!check_usable (loop, priv, error))
     return FALSE;
-  if (priv->in_iteration ||
-      !g_atomic_int_compare_and_exchange (&priv->running, 0, 1))
+  if (!g_atomic_int_compare_and_exchange (&priv->state, IO_LOOP_STATE_IDLE,
+                                         IO_LOOP_STATE_RUNNING))
     return refuse_running (error);
   if (g_atomic_int_compare_and_exchange (&priv->stop_requested, 1, 0))
     {
-      g_atomic_int_set (&priv->running, 0);
+      leave_state (priv, IO_LOOP_STATE_RUNNING);
       return TRUE;
     }
 
   g_object_ref (loop);
   /* The callbacks that run before the first poll are watched too. */
   _io_loop_arm_alarm (priv);
-  while (ok && !g_atomic_int_get (&priv->closed) &&
+  while (ok && !_io_loop_is_closed_priv (priv) &&
          !g_atomic_int_get (&priv->stop_requested))
     ok = iterate (loop, priv, TRUE, TRUE, error);
 
   _io_loop_disarm_alarm (priv);
   g_atomic_int_set (&priv->stop_requested, 0);
-  g_atomic_int_set (&priv->running, 0);
+  leave_state (priv, IO_LOOP_STATE_RUNNING);
   g_object_unref (loop);
   return ok;
 }
@@ -678,7 +824,7 @@ io_loop_stop (IoLoop *loop)
 
   priv = io_loop_get_instance_private (loop);
   g_atomic_int_set (&priv->stop_requested, 1);
-  if (!g_atomic_int_get (&priv->closed) && priv->init_error == NULL)
+  if (!_io_loop_is_closed_priv (priv) && priv->init_error == NULL)
     _io_wakeup_signal (&priv->wakeup);
 }
 
@@ -695,7 +841,14 @@ io_loop_is_running (IoLoop *loop)
 {
   g_return_val_if_fail (IO_IS_LOOP (loop), FALSE);
 
-  return g_atomic_int_get (&((IoLoopPrivate *) io_loop_get_instance_private (loop))->running);
+  switch (g_atomic_int_get (&((IoLoopPrivate *) io_loop_get_instance_private (loop))->state))
+    {
+    case IO_LOOP_STATE_RUNNING:
+    case IO_LOOP_STATE_CLOSED_IN_START:
+      return TRUE;
+    default:
+      return FALSE;
+    }
 }
 
 /**
@@ -732,13 +885,15 @@ io_loop_iteration (IoLoop    *loop,
   priv = io_loop_get_instance_private (loop);
   if (!check_usable (loop, priv, error))
     return FALSE;
-  if (priv->in_iteration || g_atomic_int_get (&priv->running))
+  if (!g_atomic_int_compare_and_exchange (&priv->state, IO_LOOP_STATE_IDLE,
+                                         IO_LOOP_STATE_ITERATING))
     return refuse_running (error);
 
   g_object_ref (loop);
   before = priv->n_dispatched;
   ok = iterate (loop, priv, may_block, FALSE, error);
   _io_loop_disarm_alarm (priv);
+  leave_state (priv, IO_LOOP_STATE_ITERATING);
   ok = ok && priv->n_dispatched != before;
   g_object_unref (loop);
   return ok;
@@ -802,10 +957,9 @@ io_loop_close (IoLoop   *loop,
   g_return_if_fail (IO_IS_LOOP (loop));
 
   priv = io_loop_get_instance_private (loop);
-  if (g_atomic_int_get (&priv->closed))
+  if (!enter_closed (priv))
     return;
   g_object_ref (loop);
-  g_atomic_int_set (&priv->closed, 1);
   g_atomic_int_set (&priv->stop_requested, 1);
 
   for (fd = 0; fd < priv->n_fds; fd++)
@@ -829,6 +983,7 @@ io_loop_close (IoLoop   *loop,
     drop_callbacks (&queued, 0);
     _io_callback_queue_clear (&queued);
   }
+  run_close_hooks (priv);
   _io_async_detach_all (loop);
 
   _io_loop_forget_kernel_registrations (priv);
@@ -854,7 +1009,7 @@ io_loop_is_closed (IoLoop *loop)
 {
   g_return_val_if_fail (IO_IS_LOOP (loop), TRUE);
 
-  return g_atomic_int_get (&((IoLoopPrivate *) io_loop_get_instance_private (loop))->closed);
+  return _io_loop_is_closed_priv (io_loop_get_instance_private (loop));
 }
 
 /* ---- fork ------------------------------------------------------------- */
@@ -897,11 +1052,11 @@ io_loop_reinit_after_fork (IoLoop  *loop,
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   priv = io_loop_get_instance_private (loop);
-  if (priv->init_error != NULL || g_atomic_int_get (&priv->closed))
+  if (priv->init_error != NULL || _io_loop_is_closed_priv (priv))
     return check_usable (loop, priv, error);
   if (priv->fork_generation == g_atomic_int_get (&fork_generation))
     return TRUE;
-  if (priv->in_iteration)
+  if (_io_loop_is_busy (priv))
     return refuse_running (error);
 
   /* Everything that can fail comes first, so that a failure leaves the
@@ -1174,6 +1329,7 @@ io_loop_finalize (GObject *object)
   g_clear_pointer (&priv->asyncs, g_ptr_array_unref);
   g_clear_pointer (&priv->failed_fds, g_array_unref);
   g_clear_pointer (&priv->hooks, g_array_unref);
+  g_clear_pointer (&priv->close_hooks, g_array_unref);
   g_clear_pointer (&priv->fd_observers, g_array_unref);
   g_clear_error (&priv->init_error);
   g_free (priv->backend_name);
@@ -1330,6 +1486,7 @@ io_loop_init (IoLoop *loop)
   priv->asyncs = g_ptr_array_new ();
   priv->failed_fds = g_array_new (FALSE, FALSE, sizeof (int));
   priv->hooks = g_array_new (FALSE, FALSE, sizeof (IoLoopHook));
+  priv->close_hooks = g_array_new (FALSE, FALSE, sizeof (IoLoopCloseHook));
   priv->fd_observers = g_array_new (FALSE, FALSE, sizeof (IoLoopFdObserverEntry));
   priv->fork_generation = g_atomic_int_get (&fork_generation);
   _io_timer_heap_init (&priv->timers);

@@ -45,7 +45,8 @@ typedef struct
 struct _IoSignalLoop
 {
   IoLoop     *loop;            /* not owned: the state dies with the loop */
-  IoAsync    *async;           /* its notify tells us the loop closed */
+  IoAsync    *async;           /* wakes the loop for a signal; its notify
+                                 * frees this, after any dispatch of it */
   GPtrArray  *handlers;        /* IoSignalHandler, in the order added */
   gint        wanted[NSIG];    /* handlers per signal; read in signal context */
   gint        pending[NSIG];   /* set in signal context */
@@ -234,8 +235,20 @@ dispatch_signals (gpointer   data,
       dispatch_signal (sl, signum);
 }
 
-/* The notify of the loop's IoAsync: io_loop_close() ran (or finalize).
- * Every handler goes, each notify running once. */
+/* The notify of sl->async, once io_loop_close() closed it and no
+ * dispatch of it runs: dispatch_signals() reads @sl to the end. */
+static void
+signal_loop_free (gpointer data)
+{
+  IoSignalLoop *sl = data;
+
+  g_ptr_array_unref (sl->handlers);
+  io_async_unref (sl->async);
+  g_free (sl);
+}
+
+/* The loop's close hook: io_loop_close() ran (or dispose). Every handler
+ * goes, each notify running once. */
 static void
 signal_loop_closed (gpointer data)
 {
@@ -262,9 +275,7 @@ signal_loop_closed (gpointer data)
   for (guint i = 0; i < handlers->len; i++)
     handler_unref (g_ptr_array_index (handlers, i));
   g_ptr_array_unref (handlers);
-  g_ptr_array_unref (sl->handlers);
-  io_async_unref (sl->async);
-  g_free (sl);
+  io_async_close (sl->async);
 }
 
 /* Under lock. The state lives until the loop is closed. */
@@ -279,7 +290,8 @@ get_signal_loop (IoLoop *loop)
   sl = g_new0 (IoSignalLoop, 1);
   sl->loop = loop;
   sl->handlers = g_ptr_array_new ();
-  sl->async = io_async_new (loop, dispatch_signals, sl, signal_loop_closed);
+  sl->async = io_async_new (loop, dispatch_signals, sl, signal_loop_free);
+  _io_loop_add_close_hook (loop, signal_loop_closed, sl);
   g_object_set_qdata (G_OBJECT (loop), signal_loop_quark (), sl);
   if (all_loops == NULL)
     all_loops = g_ptr_array_new ();
