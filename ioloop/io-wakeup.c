@@ -9,9 +9,14 @@
  * after a drain sets `pending`, the others see it set. And no write at all
  * is needed while the loop is busy rather than blocked in poll.
  *
- * The callback queue is an array under a mutex: cheaper than a lock-free
- * list, whose nodes would be allocated by one thread and freed by another,
- * and the loop takes a whole batch with one swap.
+ * The callback queue is a ring of preallocated slots that producers
+ * reserve with one compare-and-swap and fill without a lock; the loop
+ * copies the filled ones into its batch. Only when the ring is full does
+ * a push take the mutex, to append to an overflow array. Pushing is not
+ * async-signal-safe (the overflow may allocate and lock): a signal
+ * handler uses an IoAsync. A producer stopped by fork() in the middle of
+ * filling a slot leaves that slot reserved in the child for good, as a
+ * lock held across fork() would stay held.
  */
 #include "config.h"
 
