@@ -52,29 +52,6 @@ typedef struct
 
 typedef void (*ServeFunc) (int listen_fd);
 
-int
-echo_accept (int listen_fd)
-{
-  int one = 1;
-  int fd = accept4 (listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-  if (fd < 0)
-    return -1;
-  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
-gboolean
-echo_read_write (int fd)
-{
-  char buf[4096];
-  ssize_t n = read (fd, buf, sizeof buf);
-
-  if (n > 0)
-    return write (fd, buf, n) == n;
-  return n < 0 && (errno == EAGAIN || errno == EINTR);
-}
-
 /* Server in a child process, client in another; returns FALSE on failure. */
 static gboolean
 measure (const EchoParams *ep,
@@ -430,29 +407,6 @@ static const BenchPeer peers[] = {
   { "glib", run_glib },
 };
 
-/* BENCH_ECHO_CLIENT, else bench-echo-client next to this program (or one
- * directory up, when this is libtool's .libs/lt-bench-echo) */
-static char *
-find_client (void)
-{
-  const char *env = g_getenv ("BENCH_ECHO_CLIENT");
-  char *exe, *dir, *path;
-
-  if (env != NULL && *env != '\0')
-    return g_strdup (env);
-  exe = g_file_read_link ("/proc/self/exe", NULL);
-  dir = g_path_get_dirname (exe != NULL ? exe : ".");
-  path = g_build_filename (dir, "bench-echo-client", NULL);
-  if (!g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
-    {
-      g_free (path);
-      path = g_build_filename (dir, "..", "bench-echo-client", NULL);
-    }
-  g_free (exe);
-  g_free (dir);
-  return path;
-}
-
 int
 main (void)
 {
@@ -461,7 +415,7 @@ main (void)
 
   bench_init ("bench-echo", "TCP echo on loopback");
   signal (SIGPIPE, SIG_IGN);
-  params.client = client = find_client ();
+  params.client = client = echo_find_client ();
   params.connections = 100;
   params.msg_bytes = 32;
   params.warmup = bench_quick () ? 0.05 : 0.3;

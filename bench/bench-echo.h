@@ -14,5 +14,9 @@ int  echo_accept      (int listen_fd);
  * (EOF or error; the caller removes its watcher and closes the fd) */
 gboolean echo_read_write (int fd);
 
+/* the load client: BENCH_ECHO_CLIENT, else bench-echo-client beside the
+ * program (g_free() it) */
+char *echo_find_client (void);
+
 /* every server runs its loop on @listen_fd forever (it is killed) */
 void bench_echo_serve_libevent (int listen_fd);

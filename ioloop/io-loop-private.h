@@ -34,8 +34,29 @@ typedef struct
   guint           size;
 } IoCallbackQueue;
 
+/* A slot of the callback ring. `seq` says whose turn the slot is, in the
+ * units of IoWakeup.enqueue (two per slot): equal to a producer's position
+ * when free for it, one more once that producer has filled it. */
 typedef struct
 {
+  gsize           seq;
+  IoCallbackItem  item;
+} IoCallbackCell;
+
+#define IO_CALLBACK_RING_SIZE 512       /* a power of two */
+#define IO_CACHE_LINE 64
+
+typedef struct
+{
+  /* Producers' line: twice the next position to fill, plus 1 once the
+   * queue is closed, so that reserving a slot and learning of the close
+   * are one compare-and-swap. */
+  gsize           enqueue;
+  char            pad0[IO_CACHE_LINE - sizeof (gsize)];
+  /* The consumer's line: twice the next position to take. */
+  gsize           dequeue;
+  char            pad1[IO_CACHE_LINE - sizeof (gsize)];
+
   int             read_fd;
   int             write_fd;      /* == read_fd for an eventfd */
   int             read_flags;    /* F_GETFL of read_fd when opened */
@@ -49,10 +70,14 @@ typedef struct
   gint            senders;
   guint64         n_writes;      /* statistics, for benchmarks */
 
+  /* The ring spills into `queue` when full; while `overflowing`, every
+   * push goes there, so that one thread's callbacks stay in order. */
+  gint            overflowing;
   GMutex          lock;          /* guards queue and closed */
   IoCallbackQueue queue;
   gboolean        closed;
-  gint            n_queued;      /* queue.len, readable without the lock */
+  char            pad2[IO_CACHE_LINE];
+  IoCallbackCell  ring[IO_CALLBACK_RING_SIZE];
 } IoWakeup;
 
 gboolean        _io_wakeup_init       (IoWakeup        *wakeup,
@@ -77,7 +102,11 @@ void            _io_callback_queue_clear (IoCallbackQueue *queue);
 static inline gboolean
 _io_wakeup_has_callbacks (IoWakeup *wakeup)
 {
-  return g_atomic_int_get (&wakeup->n_queued) > 0;
+  /* Counts slots reserved but not filled yet: the loop then polls
+   * without blocking until they are. */
+  return (__atomic_load_n (&wakeup->enqueue, __ATOMIC_SEQ_CST) & ~(gsize) 1) !=
+           wakeup->dequeue ||
+         g_atomic_int_get (&wakeup->overflowing);
 }
 
 /* ---- file-descriptor handlers (io-loop.c) ------------------------------ */
@@ -145,6 +174,9 @@ typedef struct
   IoBackend            *backend;
   char                 *backend_name;    /* construct property */
   GError               *init_error;
+  /* Read, with init_error, by every io_loop_add_callback() from any
+   * thread: kept off the lines the loop writes per callback. */
+  gint                  fork_generation;
 
   IoFdSlot             *fds;
   int                   n_fds;
@@ -177,8 +209,6 @@ typedef struct
 
   gdouble               alarm_seconds;
   gboolean              alarm_armed;
-
-  gint                  fork_generation;
 
   /* fds whose deferred registration failed: told IO_EVENTS_ERROR */
   GArray               *failed_fds;

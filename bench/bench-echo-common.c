@@ -1,0 +1,60 @@
+/* bench-echo-common.c: what the TCP echo servers of workloads 4 and 6 share
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define _GNU_SOURCE 1  /* accept4 */
+
+#include "bench-echo.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int
+echo_accept (int listen_fd)
+{
+  int one = 1;
+  int fd = accept4 (listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+  if (fd < 0)
+    return -1;
+  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+gboolean
+echo_read_write (int fd)
+{
+  char buf[4096];
+  ssize_t n = read (fd, buf, sizeof buf);
+
+  if (n > 0)
+    return write (fd, buf, n) == n;
+  return n < 0 && (errno == EAGAIN || errno == EINTR);
+}
+
+/* BENCH_ECHO_CLIENT, else bench-echo-client next to this program (or one
+ * directory up, when this is libtool's .libs/lt-bench-echo or lt-bench-multiloop) */
+char *
+echo_find_client (void)
+{
+  const char *env = g_getenv ("BENCH_ECHO_CLIENT");
+  char *exe, *dir, *path;
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  dir = g_path_get_dirname (exe != NULL ? exe : ".");
+  path = g_build_filename (dir, "bench-echo-client", NULL);
+  if (!g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_free (path);
+      path = g_build_filename (dir, "..", "bench-echo-client", NULL);
+    }
+  g_free (exe);
+  g_free (dir);
+  return path;
+}

@@ -1,0 +1,331 @@
+/* bench-multiloop.c: workload 6, scale-out: N loops on N threads
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The echo server of workload 4, N times in one process: N threads, each
+ * with a loop of its own and a listening socket of its own, all bound to
+ * the same port with SO_REUSEPORT, so that the kernel spreads the
+ * connections over the loops. N load clients (bench-echo-client, 100
+ * connections each, separate processes) run at once. Reported: round trips
+ * per second of all clients together, and the server process's CPU time
+ * (every thread) per round trip. N = 1 and 2.
+ *
+ * ioloop: one IoLoop per thread. epoll: the raw level-triggered loop of
+ * workload 4 per thread, the floor.
+ */
+#define _GNU_SOURCE 1
+
+#include "bench-echo.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef BENCH_WITH_IOLOOP
+#include <ioloop/ioloop.h>
+#endif
+
+#define MAX_LOOPS 16
+
+typedef struct
+{
+  const char *client;
+  int         n_loops;
+  int         connections;      /* per client */
+  int         msg_bytes;
+  double      warmup;
+  double      seconds;
+} MultiParams;
+
+typedef void *(*ServeFunc) (void *listen_fd);
+
+static int
+open_listener (int *port)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET };
+  socklen_t len = sizeof sa;
+  int one = 1;
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  sa.sin_port = htons (*port);
+  if (fd < 0 ||
+      setsockopt (fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+      bind (fd, (struct sockaddr *) &sa, sizeof sa) != 0 ||
+      listen (fd, 1024) != 0 ||
+      getsockname (fd, (struct sockaddr *) &sa, &len) != 0)
+    {
+      perror ("SO_REUSEPORT listener");
+      if (fd >= 0)
+        close (fd);
+      return -1;
+    }
+  *port = ntohs (sa.sin_port);
+  return fd;
+}
+
+static pid_t
+spawn_client (const MultiParams *mp,
+              int                port,
+              int               *out_fd)
+{
+  char sport[16], conns[16], bytes[16], warm[32], secs[32];
+  int fds[2];
+  pid_t pid;
+
+  if (pipe (fds) != 0)
+    return -1;
+  g_snprintf (sport, sizeof sport, "%d", port);
+  g_snprintf (conns, sizeof conns, "%d", mp->connections);
+  g_snprintf (bytes, sizeof bytes, "%d", mp->msg_bytes);
+  g_snprintf (warm, sizeof warm, "%g", mp->warmup);
+  g_snprintf (secs, sizeof secs, "%g", mp->seconds);
+  pid = fork ();
+  if (pid == 0)
+    {
+      dup2 (fds[1], 1);
+      close (fds[0]);
+      close (fds[1]);
+      execl (mp->client, mp->client, sport, conns, bytes, warm, secs, (char *) NULL);
+      perror (mp->client);
+      _exit (127);
+    }
+  close (fds[1]);
+  *out_fd = fds[0];
+  return pid;
+}
+
+static gboolean
+measure (const MultiParams *mp,
+         ServeFunc          serve,
+         BenchSample       *out)
+{
+  int lfds[MAX_LOOPS], out_fds[MAX_LOOPS];
+  pid_t server, clients[MAX_LOOPS];
+  int port = 0, status, i;
+  gboolean ok = TRUE;
+  double rate = 0;
+  long long all_trips = 0;
+  struct rusage ru;
+
+  for (i = 0; i < mp->n_loops; i++)
+    if ((lfds[i] = open_listener (&port)) < 0)
+      return FALSE;
+
+  server = fork ();
+  if (server == 0)
+    {
+      pthread_t threads[MAX_LOOPS];
+
+      for (i = 1; i < mp->n_loops; i++)
+        if (pthread_create (&threads[i], NULL, serve, GINT_TO_POINTER (lfds[i])) != 0)
+          _exit (1);
+      serve (GINT_TO_POINTER (lfds[0]));
+      _exit (0);
+    }
+  for (i = 0; i < mp->n_loops; i++)
+    close (lfds[i]);
+
+  for (i = 0; i < mp->n_loops; i++)
+    clients[i] = spawn_client (mp, port, &out_fds[i]);
+  for (i = 0; i < mp->n_loops; i++)
+    {
+      char text[128] = "";
+      double r;
+      long long trips;
+      ssize_t n;
+
+      if (clients[i] < 0)
+        {
+          ok = FALSE;
+          continue;
+        }
+      n = read (out_fds[i], text, sizeof text - 1);
+      close (out_fds[i]);
+      waitpid (clients[i], &status, 0);
+      if (n <= 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0 ||
+          sscanf (text, "%lf %lld", &r, &trips) != 2 || trips <= 0)
+        ok = FALSE;
+      else
+        {
+          rate += r;
+          all_trips += trips;
+        }
+    }
+  kill (server, SIGKILL);
+  wait4 (server, NULL, 0, &ru);
+  if (!ok)
+    return FALSE;
+  out->value = rate;
+  out->extra[0] = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6
+                  + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+  out->extra[0] /= (double) all_trips;
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- epoll */
+
+static void *
+serve_epoll (void *data)
+{
+  int lfd = GPOINTER_TO_INT (data);
+  int epfd = epoll_create1 (EPOLL_CLOEXEC);
+  struct epoll_event ev = { .events = EPOLLIN, .data.fd = lfd };
+  struct epoll_event evs[256];
+
+  epoll_ctl (epfd, EPOLL_CTL_ADD, lfd, &ev);
+  for (;;)
+    {
+      int n = epoll_wait (epfd, evs, G_N_ELEMENTS (evs), -1);
+
+      for (int i = 0; i < n; i++)
+        {
+          int fd = evs[i].data.fd;
+
+          if (fd == lfd)
+            {
+              int c;
+
+              while ((c = echo_accept (lfd)) >= 0)
+                {
+                  struct epoll_event cev = { .events = EPOLLIN, .data.fd = c };
+
+                  epoll_ctl (epfd, EPOLL_CTL_ADD, c, &cev);
+                }
+            }
+          else if (!echo_read_write (fd))
+            {
+              epoll_ctl (epfd, EPOLL_CTL_DEL, fd, NULL);
+              close (fd);
+            }
+        }
+    }
+  return NULL;
+}
+
+/* --------------------------------------------------------------- ioloop */
+#ifdef BENCH_WITH_IOLOOP
+static void
+io_conn_cb (int       fd,
+            IoEvents  events,
+            gpointer  user_data,
+            GError  **error)
+{
+  if (!echo_read_write (fd))
+    {
+      io_loop_remove_handler (user_data, fd, NULL);
+      close (fd);
+    }
+}
+
+static void
+io_accept_cb (int       lfd,
+              IoEvents  events,
+              gpointer  user_data,
+              GError  **error)
+{
+  int fd;
+
+  while ((fd = echo_accept (lfd)) >= 0)
+    io_loop_add_handler (user_data, fd, IO_EVENTS_READ, io_conn_cb, user_data,
+                         NULL, NULL);
+}
+
+static void *
+serve_ioloop (void *data)
+{
+  IoLoop *loop = io_loop_new_with_backend ("epoll", NULL);
+
+  io_loop_add_handler (loop, GPOINTER_TO_INT (data), IO_EVENTS_READ,
+                       io_accept_cb, loop, NULL, NULL);
+  io_loop_start (loop, NULL);
+  return NULL;
+}
+
+static gboolean
+run_ioloop (gpointer     ctx,
+            BenchSample *out)
+{
+  return measure (ctx, serve_ioloop, out);
+}
+#endif
+
+static gboolean
+run_epoll (gpointer     ctx,
+           BenchSample *out)
+{
+  return measure (ctx, serve_epoll, out);
+}
+
+static const BenchPeer peers[] = {
+#ifdef BENCH_WITH_IOLOOP
+  { "ioloop", run_ioloop },
+#endif
+  { "epoll", run_epoll },
+};
+
+int
+main (void)
+{
+  static const int loop_counts[] = { 1, 2 };
+  MultiParams params;
+  char *client;
+  gboolean ok = TRUE;
+
+  bench_init ("bench-multiloop", "N loops on N threads, SO_REUSEPORT echo");
+  signal (SIGPIPE, SIG_IGN);
+  params.client = client = echo_find_client ();
+  params.connections = 100;
+  params.msg_bytes = 32;
+  params.warmup = bench_quick () ? 0.05 : 0.3;
+  params.seconds = bench_quick () ? 0.2 : 2.0;
+  if (!g_file_test (params.client, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      fprintf (stderr, "bench-multiloop: load client %s not found (set BENCH_ECHO_CLIENT)\n",
+               params.client);
+      g_free (client);
+      return 1;
+    }
+
+  for (gsize k = 0; k < G_N_ELEMENTS (loop_counts); k++)
+    {
+      char *title, *pstr;
+
+      params.n_loops = loop_counts[k];
+      title = g_strdup_printf ("%d loop(s) on as many threads, SO_REUSEPORT; "
+                               "%d load client(s) of %d connections, %d-byte messages, "
+                               "%.1f s after %.2f s warm-up",
+                               params.n_loops, params.n_loops, params.connections,
+                               params.msg_bytes, params.seconds, params.warmup);
+      pstr = g_strdup_printf ("N=%d", params.n_loops);
+      {
+        BenchCase c = {
+          .workload = "multiloop",
+          .title = title,
+          .params = pstr,
+          .metric = "round trips per second, all clients",
+          .unit = "1/s",
+          .higher_is_better = TRUE,
+          .n_extra = 1,
+          .extra_names = { "server CPU/trip" },
+          .extra_units = { "us" },
+          .maxrss_extra = -1,
+        };
+
+        ok = bench_run_case (&c, peers, G_N_ELEMENTS (peers), &params) && ok;
+      }
+      g_free (title);
+      g_free (pstr);
+    }
+  g_free (client);
+  return bench_exit_status ();
+}
