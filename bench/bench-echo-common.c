@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -57,4 +58,42 @@ echo_find_client (void)
   g_free (exe);
   g_free (dir);
   return path;
+}
+
+/* The floor every peer is measured against: a raw level-triggered epoll
+ * loop, no table, no callbacks. */
+void
+echo_serve_epoll (int lfd)
+{
+  int epfd = epoll_create1 (EPOLL_CLOEXEC);
+  struct epoll_event ev = { .events = EPOLLIN, .data.fd = lfd };
+  struct epoll_event evs[256];
+
+  epoll_ctl (epfd, EPOLL_CTL_ADD, lfd, &ev);
+  for (;;)
+    {
+      int n = epoll_wait (epfd, evs, G_N_ELEMENTS (evs), -1);
+
+      for (int i = 0; i < n; i++)
+        {
+          int fd = evs[i].data.fd;
+
+          if (fd == lfd)
+            {
+              int c;
+
+              while ((c = echo_accept (lfd)) >= 0)
+                {
+                  struct epoll_event cev = { .events = EPOLLIN, .data.fd = c };
+
+                  epoll_ctl (epfd, EPOLL_CTL_ADD, c, &cev);
+                }
+            }
+          else if (!echo_read_write (fd))
+            {
+              epoll_ctl (epfd, EPOLL_CTL_DEL, fd, NULL);
+              close (fd);
+            }
+        }
+    }
 }

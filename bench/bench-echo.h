@@ -19,4 +19,5 @@ gboolean echo_read_write (int fd);
 char *echo_find_client (void);
 
 /* every server runs its loop on @listen_fd forever (it is killed) */
+void echo_serve_epoll (int listen_fd);
 void bench_echo_serve_libevent (int listen_fd);

@@ -177,38 +177,7 @@ measure (const MultiParams *mp,
 static void *
 serve_epoll (void *data)
 {
-  int lfd = GPOINTER_TO_INT (data);
-  int epfd = epoll_create1 (EPOLL_CLOEXEC);
-  struct epoll_event ev = { .events = EPOLLIN, .data.fd = lfd };
-  struct epoll_event evs[256];
-
-  epoll_ctl (epfd, EPOLL_CTL_ADD, lfd, &ev);
-  for (;;)
-    {
-      int n = epoll_wait (epfd, evs, G_N_ELEMENTS (evs), -1);
-
-      for (int i = 0; i < n; i++)
-        {
-          int fd = evs[i].data.fd;
-
-          if (fd == lfd)
-            {
-              int c;
-
-              while ((c = echo_accept (lfd)) >= 0)
-                {
-                  struct epoll_event cev = { .events = EPOLLIN, .data.fd = c };
-
-                  epoll_ctl (epfd, EPOLL_CTL_ADD, c, &cev);
-                }
-            }
-          else if (!echo_read_write (fd))
-            {
-              epoll_ctl (epfd, EPOLL_CTL_DEL, fd, NULL);
-              close (fd);
-            }
-        }
-    }
+  echo_serve_epoll (GPOINTER_TO_INT (data));
   return NULL;
 }
 
