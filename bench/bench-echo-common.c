@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <ioloop/ioloop.h>
+
 int
 echo_accept (int listen_fd)
 {
@@ -96,4 +98,39 @@ echo_serve_epoll (int lfd)
             }
         }
     }
+}
+
+/* ioloop's server, on the epoll backend as the floor above. */
+static void
+io_conn_cb (int       fd,
+            IoEvents  events,
+            gpointer  loop,
+            GError  **error)
+{
+  if (!echo_read_write (fd))
+    {
+      io_loop_remove_handler (loop, fd, NULL);
+      close (fd);
+    }
+}
+
+static void
+io_accept_cb (int       lfd,
+              IoEvents  events,
+              gpointer  loop,
+              GError  **error)
+{
+  int fd;
+
+  while ((fd = echo_accept (lfd)) >= 0)
+    io_loop_add_handler (loop, fd, IO_EVENTS_READ, io_conn_cb, loop, NULL, NULL);
+}
+
+void
+echo_serve_ioloop (int lfd)
+{
+  IoLoop *loop = io_loop_new_with_backend ("epoll", NULL);
+
+  io_loop_add_handler (loop, lfd, IO_EVENTS_READ, io_accept_cb, loop, NULL, NULL);
+  io_loop_start (loop, NULL);
 }

@@ -119,43 +119,6 @@ measure (const EchoParams *ep,
   return TRUE;
 }
 
-/* --------------------------------------------------------------- ioloop */
-#ifdef BENCH_WITH_IOLOOP
-static IoLoop *io;
-
-static void
-io_conn_cb (int       fd,
-            IoEvents  events,
-            gpointer  user_data,
-            GError  **error)
-{
-  if (!echo_read_write (fd))
-    {
-      io_loop_remove_handler (io, fd, NULL);
-      close (fd);
-    }
-}
-
-static void
-io_accept_cb (int       lfd,
-              IoEvents  events,
-              gpointer  user_data,
-              GError  **error)
-{
-  int fd;
-
-  while ((fd = echo_accept (lfd)) >= 0)
-    io_loop_add_handler (io, fd, IO_EVENTS_READ, io_conn_cb, NULL, NULL, NULL);
-}
-
-static void
-serve_ioloop (int lfd)
-{
-  io = io_loop_new_with_backend ("epoll", NULL);
-  io_loop_add_handler (io, lfd, IO_EVENTS_READ, io_accept_cb, NULL, NULL, NULL);
-  io_loop_start (io, NULL);
-}
-#endif
 
 /* ---------------------------------------------------------------- libev */
 #ifdef BENCH_WITH_LIBEV
@@ -338,7 +301,7 @@ serve_glib (int lfd)
   static gboolean run_##name (gpointer ctx, BenchSample *out) { return measure (ctx, func, out); }
 
 #ifdef BENCH_WITH_IOLOOP
-PEER (ioloop, serve_ioloop)
+PEER (ioloop, echo_serve_ioloop)
 #endif
 PEER (epoll, echo_serve_epoll)
 #ifdef BENCH_WITH_LIBEV

@@ -20,4 +20,5 @@ char *echo_find_client (void);
 
 /* every server runs its loop on @listen_fd forever (it is killed) */
 void echo_serve_epoll (int listen_fd);
+void echo_serve_ioloop (int listen_fd);
 void bench_echo_serve_libevent (int listen_fd);

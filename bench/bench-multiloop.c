@@ -181,42 +181,11 @@ serve_epoll (void *data)
   return NULL;
 }
 
-/* --------------------------------------------------------------- ioloop */
 #ifdef BENCH_WITH_IOLOOP
-static void
-io_conn_cb (int       fd,
-            IoEvents  events,
-            gpointer  user_data,
-            GError  **error)
-{
-  if (!echo_read_write (fd))
-    {
-      io_loop_remove_handler (user_data, fd, NULL);
-      close (fd);
-    }
-}
-
-static void
-io_accept_cb (int       lfd,
-              IoEvents  events,
-              gpointer  user_data,
-              GError  **error)
-{
-  int fd;
-
-  while ((fd = echo_accept (lfd)) >= 0)
-    io_loop_add_handler (user_data, fd, IO_EVENTS_READ, io_conn_cb, user_data,
-                         NULL, NULL);
-}
-
 static void *
 serve_ioloop (void *data)
 {
-  IoLoop *loop = io_loop_new_with_backend ("epoll", NULL);
-
-  io_loop_add_handler (loop, GPOINTER_TO_INT (data), IO_EVENTS_READ,
-                       io_accept_cb, loop, NULL, NULL);
-  io_loop_start (loop, NULL);
+  echo_serve_ioloop (GPOINTER_TO_INT (data));
   return NULL;
 }
 
