@@ -228,7 +228,13 @@ _io_loop_free_handler (IoLoopPrivate *priv,
                        IoHandler     *handler)
 {
   if (handler->notify != NULL)
-    handler->notify (handler->user_data);
+    {
+      int outer = priv->notify_closed_fd;
+
+      priv->notify_closed_fd = handler->fd_closed ? fd : -1;
+      handler->notify (handler->user_data);
+      priv->notify_closed_fd = outer;
+    }
   if (priv->fds[fd].spare == NULL)
     priv->fds[fd].spare = handler;
   else
@@ -318,6 +324,7 @@ _io_loop_attach_handler (IoLoopPrivate  *priv,
   handler->dispatching = FALSE;
   handler->removed = FALSE;
   handler->internal = internal;
+  handler->fd_closed = FALSE;
   slot->handler = handler;
   return TRUE;
 }

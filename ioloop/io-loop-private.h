@@ -123,6 +123,7 @@ typedef struct
   guint8          dispatching;
   guint8          removed;
   guint8          internal;
+  guint8          fd_closed;      /* io_loop_close (loop, TRUE) closed it */
 } IoHandler;
 
 typedef struct
@@ -218,6 +219,10 @@ typedef struct
   guint                 next_hook_id;
 
   GArray               *fd_observers;    /* of IoLoopFdObserverEntry */
+
+  /* The fd whose handler's notify is running, if the loop closed that fd
+   * itself (io_loop_close (loop, TRUE)); -1 otherwise. */
+  int                   notify_closed_fd;
 } IoLoopPrivate;
 
 IoLoopPrivate *_io_loop_get_private (IoLoop *loop);
@@ -363,6 +368,13 @@ gboolean       _io_loop_is_closed_priv  (IoLoopPrivate  *priv);
 /* TRUE while io_loop_start() or io_loop_iteration() is on the stack,
  * closed meanwhile or not. */
 gboolean       _io_loop_is_busy         (IoLoopPrivate  *priv);
+
+/* For a handler's notify: TRUE if the loop closed @fd itself
+ * (io_loop_close (loop, TRUE)) before running this notify, so that the
+ * number is no longer the owner's to close, and may already be someone
+ * else's file. FALSE anywhere but inside the notify of @fd's handler. */
+gboolean       _io_loop_notify_fd_was_closed (IoLoop    *loop,
+                                              int        fd);
 
 /* For tests and benchmarks. */
 int            _io_loop_get_wakeup_fd   (IoLoop *loop);

@@ -969,7 +969,10 @@ io_loop_close (IoLoop   *loop,
       if (handler == NULL)
         continue;
       if (all_fds && !handler->internal)
-        close (fd);
+        {
+          close (fd);
+          handler->fd_closed = TRUE;
+        }
       _io_loop_detach_handler (priv, fd);
     }
   priv->n_changes = 0;
@@ -1226,6 +1229,15 @@ io_loop_get_backend (IoLoop *loop)
 
   priv = io_loop_get_instance_private (loop);
   return priv->backend_class != NULL ? priv->backend_class->name : priv->backend_name;
+}
+
+gboolean
+_io_loop_notify_fd_was_closed (IoLoop *loop,
+                               int     fd)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+
+  return fd >= 0 && priv->notify_closed_fd == fd;
 }
 
 /* Whether a fd number reused by a new file needs registering anew
@@ -1488,6 +1500,7 @@ io_loop_init (IoLoop *loop)
   priv->hooks = g_array_new (FALSE, FALSE, sizeof (IoLoopHook));
   priv->close_hooks = g_array_new (FALSE, FALSE, sizeof (IoLoopCloseHook));
   priv->fd_observers = g_array_new (FALSE, FALSE, sizeof (IoLoopFdObserverEntry));
+  priv->notify_closed_fd = -1;
   priv->fork_generation = g_atomic_int_get (&fork_generation);
   _io_timer_heap_init (&priv->timers);
 }

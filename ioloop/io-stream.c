@@ -129,8 +129,6 @@ struct _IoStream
   IoLoop           *loop;
   int               fd;                 /* -1 once closed */
   gboolean          is_socket;
-  dev_t             fd_dev;             /* to recognize our fd after a */
-  ino_t             fd_ino;             /* io_loop_close (loop, TRUE) */
   IoEvents          interest;
   gboolean          handler_attached;
   gboolean          closed;
@@ -318,18 +316,10 @@ close_with_errno (IoStream   *self,
   close_internal (self, error_from_errno (errsv, what));
 }
 
-static gboolean
-fd_is_still_ours (IoStream *self)
-{
-  struct stat st;
-
-  return fstat (self->fd, &st) == 0 &&
-         st.st_dev == self->fd_dev && st.st_ino == self->fd_ino;
-}
-
 /* The loop's reference. Without io_stream_close() having detached the
- * handler first, this is the loop closing: io_loop_close (loop, TRUE) has
- * closed the fd already, and its number may be someone else's by now. */
+ * handler first, this is the loop closing. If that was io_loop_close (loop,
+ * TRUE), the loop closed the fd already (and says so), and its number may
+ * be someone else's by now: the stream must not close it again. */
 static void
 handler_notify (gpointer data)
 {
@@ -338,7 +328,7 @@ handler_notify (gpointer data)
   if (self->handler_attached)
     {
       self->handler_attached = FALSE;
-      if (!fd_is_still_ours (self))
+      if (_io_loop_notify_fd_was_closed (self->loop, self->fd))
         self->fd = -1;
       close_internal (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
                                                  _("The loop was closed")));
@@ -916,8 +906,6 @@ io_stream_new (IoLoop  *loop,
 
   self = g_object_new (IO_TYPE_STREAM, "loop", loop, NULL);
   self->is_socket = S_ISSOCK (st.st_mode);
-  self->fd_dev = st.st_dev;
-  self->fd_ino = st.st_ino;
   if (!io_loop_add_handler (loop, fd, IO_EVENTS_NONE, on_fd_events,
                             g_object_ref (self), handler_notify, error))
     {

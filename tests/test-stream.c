@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -1052,6 +1053,57 @@ test_loop_close_all_fds_closes_stream_fd_once (IoTest *t)
   loop_close_closes_streams (t, TRUE);
 }
 
+/* io_loop_close (loop, TRUE) from the stream's own read callback: the loop
+ * closes the fd at once, but the stream hears of it only when its handler's
+ * notify runs after the callback, by which time the number may be another
+ * file's (here one put there with dup2()). The stream must leave it. */
+typedef struct
+{
+  IoLoop *loop;
+  int     fd;
+  int     reused;
+  gint    calls;
+} CloseInRead;
+
+static void
+close_loop_in_read_cb (IoStream     *stream,
+                       GBytes       *data,
+                       const GError *error,
+                       gpointer      user_data)
+{
+  CloseInRead *c = user_data;
+  int other;
+
+  if (c->calls++ > 0)
+    return;
+  g_assert_nonnull (data);
+  io_loop_close (c->loop, TRUE);
+  g_assert_false (io_test_fd_is_open (c->fd));
+  other = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (other, >=, 0);
+  g_assert_cmpint (dup2 (other, c->fd), ==, c->fd);
+  close (other);
+  c->reused = TRUE;
+}
+
+static void
+test_loop_close_all_fds_in_callback_spares_reused_fd (IoTest *t)
+{
+  int peer;
+  IoStream *stream = stream_pair (t, &peer);
+  CloseInRead c = { t->loop, io_stream_get_fd (stream), FALSE, 0 };
+
+  io_stream_read_bytes (stream, 1, TRUE, close_loop_in_read_cb, &c, NULL);
+  g_object_unref (stream);              /* the loop holds it */
+  g_assert_cmpint (write (peer, "x", 1), ==, 1);
+  while (!c.reused)
+    io_test_iterate (t);
+  /* The stream is gone, and the file now at its old number is open. */
+  g_assert_true (io_test_fd_is_open (c.fd));
+  close (c.fd);
+  close (peer);
+}
+
 /* ---- connect and listen -------------------------------------------------- */
 
 typedef struct
@@ -1420,6 +1472,8 @@ main (int argc, char **argv)
   io_test_add ("/stream/loop-close-closes-open-streams-once", test_loop_close_closes_open_streams_once);
   io_test_add ("/stream/loop-close-all-fds-closes-stream-fd-once",
                test_loop_close_all_fds_closes_stream_fd_once);
+  io_test_add ("/stream/loop-close-all-fds-in-callback-spares-reused-fd",
+               test_loop_close_all_fds_in_callback_spares_reused_fd);
   io_test_add ("/stream/connect-to-listener-on-127-0-0-1", test_connect_to_listener_on_127_0_0_1);
   io_test_add ("/stream/connect-resolves-localhost", test_connect_resolves_localhost);
   io_test_add ("/stream/connect-to-closed-port-fails-with-refused",
