@@ -62,6 +62,41 @@ echo_find_client (void)
   return path;
 }
 
+pid_t
+echo_spawn_client (const char *client,
+                   int         port,
+                   int         connections,
+                   int         msg_bytes,
+                   double      warmup,
+                   double      seconds,
+                   int        *out_fd)
+{
+  char sport[16], conns[16], bytes[16], warm[32], secs[32];
+  int fds[2];
+  pid_t pid;
+
+  if (pipe (fds) != 0)
+    return -1;
+  g_snprintf (sport, sizeof sport, "%d", port);
+  g_snprintf (conns, sizeof conns, "%d", connections);
+  g_snprintf (bytes, sizeof bytes, "%d", msg_bytes);
+  g_snprintf (warm, sizeof warm, "%g", warmup);
+  g_snprintf (secs, sizeof secs, "%g", seconds);
+  pid = fork ();
+  if (pid == 0)
+    {
+      dup2 (fds[1], 1);
+      close (fds[0]);
+      close (fds[1]);
+      execl (client, client, sport, conns, bytes, warm, secs, (char *) NULL);
+      perror (client);
+      _exit (127);
+    }
+  close (fds[1]);
+  *out_fd = fds[0];
+  return pid;
+}
+
 /* The floor every peer is measured against: a raw level-triggered epoll
  * loop, no table, no callbacks. */
 void

@@ -60,9 +60,9 @@ measure (const EchoParams *ep,
 {
   struct sockaddr_in sa = { .sin_family = AF_INET };
   socklen_t len = sizeof sa;
-  int one = 1, lfd, out_pipe[2], status;
+  int one = 1, lfd, out_fd, status;
   pid_t server, client;
-  char port[16], conns[16], bytes[16], warm[32], secs[32], text[128] = "";
+  char text[128] = "";
   ssize_t n;
   double rate = 0;
   long long all_trips = 0;
@@ -86,26 +86,16 @@ measure (const EchoParams *ep,
     }
   close (lfd);
 
-  if (pipe (out_pipe) != 0)
-    return FALSE;
-  g_snprintf (port, sizeof port, "%d", ntohs (sa.sin_port));
-  g_snprintf (conns, sizeof conns, "%d", ep->connections);
-  g_snprintf (bytes, sizeof bytes, "%d", ep->msg_bytes);
-  g_snprintf (warm, sizeof warm, "%g", ep->warmup);
-  g_snprintf (secs, sizeof secs, "%g", ep->seconds);
-  client = fork ();
-  if (client == 0)
+  client = echo_spawn_client (ep->client, ntohs (sa.sin_port), ep->connections,
+                              ep->msg_bytes, ep->warmup, ep->seconds, &out_fd);
+  if (client < 0)
     {
-      dup2 (out_pipe[1], 1);
-      close (out_pipe[0]);
-      close (out_pipe[1]);
-      execl (ep->client, ep->client, port, conns, bytes, warm, secs, (char *) NULL);
-      perror (ep->client);
-      _exit (127);
+      kill (server, SIGKILL);
+      waitpid (server, NULL, 0);
+      return FALSE;
     }
-  close (out_pipe[1]);
-  n = read (out_pipe[0], text, sizeof text - 1);
-  close (out_pipe[0]);
+  n = read (out_fd, text, sizeof text - 1);
+  close (out_fd);
   waitpid (client, &status, 0);
   kill (server, SIGKILL);
   wait4 (server, NULL, 0, &ru);

@@ -7,6 +7,8 @@
 
 #include "bench-common.h"
 
+#include <sys/types.h>
+
 /* accept one connection from the (non-blocking) listening socket: returns a
  * non-blocking TCP_NODELAY fd, or -1 when there is none left */
 int  echo_accept      (int listen_fd);
@@ -17,6 +19,15 @@ gboolean echo_read_write (int fd);
 /* the load client: BENCH_ECHO_CLIENT, else bench-echo-client beside the
  * program (g_free() it) */
 char *echo_find_client (void);
+/* runs @client against 127.0.0.1:@port with its stdout on a pipe, whose
+ * read end goes to *out_fd: returns the client's pid, or -1 */
+pid_t echo_spawn_client (const char *client,
+                         int         port,
+                         int         connections,
+                         int         msg_bytes,
+                         double      warmup,
+                         double      seconds,
+                         int        *out_fd);
 
 /* every server runs its loop on @listen_fd forever (it is killed) */
 void echo_serve_epoll (int listen_fd);

@@ -73,37 +73,6 @@ open_listener (int *port)
   return fd;
 }
 
-static pid_t
-spawn_client (const MultiParams *mp,
-              int                port,
-              int               *out_fd)
-{
-  char sport[16], conns[16], bytes[16], warm[32], secs[32];
-  int fds[2];
-  pid_t pid;
-
-  if (pipe (fds) != 0)
-    return -1;
-  g_snprintf (sport, sizeof sport, "%d", port);
-  g_snprintf (conns, sizeof conns, "%d", mp->connections);
-  g_snprintf (bytes, sizeof bytes, "%d", mp->msg_bytes);
-  g_snprintf (warm, sizeof warm, "%g", mp->warmup);
-  g_snprintf (secs, sizeof secs, "%g", mp->seconds);
-  pid = fork ();
-  if (pid == 0)
-    {
-      dup2 (fds[1], 1);
-      close (fds[0]);
-      close (fds[1]);
-      execl (mp->client, mp->client, sport, conns, bytes, warm, secs, (char *) NULL);
-      perror (mp->client);
-      _exit (127);
-    }
-  close (fds[1]);
-  *out_fd = fds[0];
-  return pid;
-}
-
 static gboolean
 measure (const MultiParams *mp,
          ServeFunc          serve,
@@ -136,7 +105,9 @@ measure (const MultiParams *mp,
     close (lfds[i]);
 
   for (i = 0; i < mp->n_loops; i++)
-    clients[i] = spawn_client (mp, port, &out_fds[i]);
+    clients[i] = echo_spawn_client (mp->client, port, mp->connections,
+                                    mp->msg_bytes, mp->warmup, mp->seconds,
+                                    &out_fds[i]);
   for (i = 0; i < mp->n_loops; i++)
     {
       char text[128] = "";
