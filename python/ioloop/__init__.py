@@ -54,7 +54,8 @@ gi.require_version('Io', '1.0')
 
 from gi.repository import Io  # noqa: E402
 
-__all__ = ['IOLoop', 'PeriodicCallback', 'IOStream', 'Io', 'EventLoop', 'EventLoopPolicy',
+__all__ = ['IOLoop', 'PeriodicCallback', 'IOStream', 'StreamClosedError', 'Io', 'EventLoop',
+           'EventLoopPolicy',
            'new_event_loop', 'install', 'run']
 
 IOLoop = Io.Loop
@@ -119,8 +120,8 @@ _ASYNCIO_NAMES = {
 }
 
 
-# Tornado 2's IOStream on Io.Stream (ioloop/_iostream.py).
-_LAZY_NAMES = dict(_ASYNCIO_NAMES, IOStream='_iostream')
+# Tornado's IOStream on Io.Stream (ioloop/_iostream.py).
+_LAZY_NAMES = dict(_ASYNCIO_NAMES, IOStream='_iostream', StreamClosedError='_iostream')
 
 
 def __getattr__(name):
