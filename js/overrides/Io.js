@@ -14,10 +14,13 @@
 //   Promise jobs (`await`, `.then()`) from a source of that context, so
 //   without it they would wait until the loop stops.
 // - Promise forms: sleep(), wait_readable(), wait_writable(), wait_fd() and
-//   run_until_complete().
+//   run_until_complete(); on Io.Stream, read_until_async(),
+//   read_bytes_async(), read_until_close_async(), flush_async() and
+//   Io.Stream.connect_tcp_async(), named as Gio's Promise forms are.
 // - Argument checks: file descriptors must be integers or objects with
 //   get_fd() (GJS would turn anything else into 0, stdin); a Date or a
-//   GLib.DateTime is accepted as a deadline; callbacks must be functions.
+//   GLib.DateTime is accepted as a deadline; callbacks must be functions;
+//   a stream's delimiter and written data may be strings (UTF-8).
 // - An exception thrown by a callback keeps its JavaScript value: handlers
 //   of callback-exception get the thrown object itself, and when the default
 //   class handler logs it, its JavaScript stack is logged too.
@@ -129,6 +132,32 @@ function _deadline(deadline) {
             `GLib.DateTime), got ${_describe(deadline)}`);
     }
     return deadline;
+}
+
+/** Bytes of a string (UTF-8), a Uint8Array or a GLib.Bytes, as a Uint8Array. */
+function _bytes(data, what) {
+    if (typeof data === 'string')
+        return new TextEncoder().encode(data);
+    if (data instanceof Uint8Array)
+        return data;
+    if (data instanceof GLib.Bytes)
+        return data.toArray();
+    throw new TypeError(`Expected the ${what} as a string, a Uint8Array or a GLib.Bytes, ` +
+        `got ${_describe(data)}`);
+}
+
+function _delimiter(delimiter) {
+    const bytes = _bytes(delimiter, 'delimiter');
+    if (bytes.length === 0)
+        throw new RangeError('The delimiter is empty');
+    return bytes;
+}
+
+/** A count of bytes, as a gsize takes it. */
+function _count(count, what) {
+    if (!Number.isSafeInteger(count) || count < 0)
+        throw new TypeError(`Expected ${what} (an integer, 0 or more), got ${_describe(count)}`);
+    return count;
 }
 
 function _seconds(seconds) {
@@ -312,12 +341,34 @@ function _cancelledError() {
     return new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.CANCELLED, 'Operation was cancelled');
 }
 
+/** Calls fail() with the CANCELLED error when cancellable (nullable) is
+ * cancelled. Returns stop(canDisconnect), which stops watching it. */
+function _watchCancellable(cancellable, fail) {
+    let cancelId = 0;
+    const stop = canDisconnect => {
+        if (cancelId === 0)
+            return;
+        const id = cancelId;
+        cancelId = 0;
+        // Not from the cancelled handler itself: that would deadlock.
+        if (canDisconnect)
+            cancellable.disconnect(id);
+        else
+            GLib.idle_add(GLib.PRIORITY_DEFAULT, () => {
+                cancellable.disconnect(id);
+                return GLib.SOURCE_REMOVE;
+            });
+    };
+    if (cancellable)
+        cancelId = cancellable.connect(() => fail(_cancelledError()));
+    return stop;
+}
+
 /** Registers an operation that close() and cancellable can end early, by
  * calling abort() and rejecting with reject(). Returns done(), which the
  * operation calls when it settled on its own. */
 function _track(loop, reject, cancellable, abort) {
     const state = _state(loop);
-    let cancelId = 0;
     const op = {
         fail(error) {
             finish(false);
@@ -325,24 +376,12 @@ function _track(loop, reject, cancellable, abort) {
             reject(error);
         },
     };
+    const stopWatching = _watchCancellable(cancellable, error => op.fail(error));
     const finish = canDisconnect => {
         state.inFlight.delete(op);
-        if (cancelId !== 0) {
-            const id = cancelId;
-            cancelId = 0;
-            // Not from the cancelled handler itself: that would deadlock.
-            if (canDisconnect)
-                cancellable.disconnect(id);
-            else
-                GLib.idle_add(GLib.PRIORITY_DEFAULT, () => {
-                    cancellable.disconnect(id);
-                    return GLib.SOURCE_REMOVE;
-                });
-        }
+        stopWatching(canDisconnect);
     };
     state.inFlight.add(op);
-    if (cancellable)
-        cancelId = cancellable.connect(() => op.fail(_cancelledError()));
     return () => finish(true);
 }
 
@@ -408,10 +447,77 @@ function _waitFd(loop, fd, events, cancellable) {
     });
 }
 
+// ---- Promise forms of Io.Stream ---------------------------------------------
+//
+// The C stream calls every callback exactly once (a closed stream, a closed
+// loop included: the read then fails with G_IO_ERROR_CLOSED), except after
+// io_stream_cancel_read(), which drops the pending read's callback: the
+// cancel_read() of this override rejects the Promise that read stood for.
+
+/** The JavaScript-side state of a stream, kept on its wrapper. */
+function _streamState(stream) {
+    let state = stream[STATE];
+    if (state === undefined) {
+        state = {read: null};     // the pending read of a *_async() method
+        stream[STATE] = state;
+    }
+    return state;
+}
+
+/** A Promise of an operation of the C stream: start(resolve, reject) starts
+ * it, abort() (nullable) stops it when cancellable is cancelled. */
+function _streamPromise(cancellable, start, abort = null) {
+    return new Promise((resolve, reject) => {
+        _checkCancellable(cancellable);
+        let settled = false, stopWatching = null;
+        const settle = (canDisconnect, how, value) => {
+            if (settled)
+                return false;
+            settled = true;
+            stopWatching?.(canDisconnect);
+            how(value);
+            return true;
+        };
+        start(value => settle(true, resolve, value), error => settle(true, reject, error));
+        if (!settled) {
+            stopWatching = _watchCancellable(cancellable, error => {
+                if (settle(false, reject, error))
+                    abort?.();
+            });
+        }
+    });
+}
+
+/** A Promise of a read: start(callback) starts it with the C callback. */
+function _streamRead(stream, cancellable, start) {
+    const state = _streamState(stream);
+    let read = null;
+    return _streamPromise(cancellable, (resolve, reject) => {
+        // A second read fails with G_IO_ERROR_PENDING: the first stays the
+        // pending one.
+        if (!_isReading.call(stream))
+            read = state.read = {reject};
+        start((_stream, data, error) => {
+            if (state.read === read)
+                state.read = null;
+            // The GBytes is the C stream's until the callback returns.
+            if (error)
+                reject(error);
+            else
+                resolve(data.toArray());
+        });
+    }, () => {
+        if (read !== null && state.read === read) {
+            state.read = null;
+            _cancelRead.call(stream);
+        }
+    });
+}
+
 // ---- the original methods ---------------------------------------------------
 
 let _addCallback, _addHandler, _updateHandler, _removeHandler, _addMainContext,
-    _removeMainContext, _connectAfter;
+    _removeMainContext, _connectAfter, _isReading, _cancelRead;
 
 function _init() {
     Io = this;
@@ -592,4 +698,118 @@ function _init() {
     Loop.wait_writable = function (fd, cancellable = null) {
         return _waitFd(this, fd, Io.Events.WRITE, cancellable);
     };
+
+    _initStream();
+}
+
+function _initStream() {
+    const Stream = Io.Stream.prototype;
+    const orig = {};
+    for (const name of ['read_until', 'read_bytes', 'read_until_close', 'read_chunks',
+        'cancel_read', 'is_reading', 'write', 'flush'])
+        orig[name] = Stream[name];
+    const origConnectTcp = Io.Stream.connect_tcp;
+    ({is_reading: _isReading, cancel_read: _cancelRead} = orig);
+
+    // -- argument checks of the callback forms --
+
+    Stream.read_until = function (delimiter, maxBytes, callback) {
+        return orig.read_until.call(this, _delimiter(delimiter), _count(maxBytes, 'max_bytes'),
+            _guard(this.get_loop(), callback));
+    };
+
+    Stream.read_bytes = function (nBytes, partial, callback) {
+        return orig.read_bytes.call(this, _count(nBytes, 'a number of bytes'), Boolean(partial),
+            _guard(this.get_loop(), callback));
+    };
+
+    Stream.read_until_close = function (callback) {
+        return orig.read_until_close.call(this, _guard(this.get_loop(), callback));
+    };
+
+    Stream.read_chunks = function (callback) {
+        return orig.read_chunks.call(this, _guard(this.get_loop(), callback));
+    };
+
+    Stream.write = function (data) {
+        return orig.write.call(this, _bytes(data, 'data'));
+    };
+
+    Stream.flush = function (callback) {
+        return orig.flush.call(this, _guard(this.get_loop(), callback));
+    };
+
+    Stream.cancel_read = function () {
+        const state = _streamState(this);
+        const read = state.read;
+        state.read = null;
+        const pending = orig.cancel_read.call(this);
+        read?.reject(_cancelledError());
+        return pending;
+    };
+
+    Io.Stream.connect_tcp = function (loop, host, port, callback) {
+        if (!(loop instanceof Io.Loop))
+            throw new TypeError(`Expected an Io.Loop, got ${_describe(loop)}`);
+        return origConnectTcp.call(this, loop, _host(host), _port(port), _guard(loop, callback));
+    };
+
+    // -- Promise forms --
+
+    Stream.read_until_async = function (delimiter, maxBytes = 0, cancellable = null) {
+        const bytes = _delimiter(delimiter);
+        _count(maxBytes, 'max_bytes');
+        return _streamRead(this, cancellable,
+            callback => orig.read_until.call(this, bytes, maxBytes, callback));
+    };
+
+    Stream.read_bytes_async = function (nBytes, partial = false, cancellable = null) {
+        _count(nBytes, 'a number of bytes');
+        return _streamRead(this, cancellable,
+            callback => orig.read_bytes.call(this, nBytes, Boolean(partial), callback));
+    };
+
+    Stream.read_until_close_async = function (cancellable = null) {
+        return _streamRead(this, cancellable,
+            callback => orig.read_until_close.call(this, callback));
+    };
+
+    Stream.flush_async = function (cancellable = null) {
+        // A flush cannot be stopped: cancelling only rejects.
+        return _streamPromise(cancellable, (resolve, reject) => {
+            orig.flush.call(this, (_stream, error) => (error ? reject(error) : resolve()));
+        });
+    };
+
+    Io.Stream.connect_tcp_async = function (loop, host, port, cancellable = null) {
+        if (!(loop instanceof Io.Loop))
+            throw new TypeError(`Expected an Io.Loop, got ${_describe(loop)}`);
+        host = _host(host);
+        port = _port(port);
+        let cancelled = false;
+        return _streamPromise(cancellable, (resolve, reject) => {
+            origConnectTcp.call(Io.Stream, loop, host, port, (stream, error) => {
+                if (cancelled)
+                    stream?.close();    // nobody takes it
+                else if (error)
+                    reject(error);
+                else
+                    resolve(stream);
+            });
+        }, () => {
+            cancelled = true;   // a connect cannot be stopped: its stream is closed
+        });
+    };
+}
+
+function _host(host) {
+    if (typeof host !== 'string')
+        throw new TypeError(`Expected a host name or address (a string), got ${_describe(host)}`);
+    return host;
+}
+
+function _port(port) {
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new TypeError(`Expected a TCP port (an integer, 0 to 65535), got ${_describe(port)}`);
+    return port;
 }

@@ -1,4 +1,5 @@
-// tcp-server.js: examples/tcp-server.js and tcp-server-async.js with real clients
+// tcp-server.js: examples/tcp-server.js, tcp-server-async.js and
+// tcp-echo-async.js with real clients
 //
 // Copyright 2026 The ioloop authors
 // SPDX-License-Identifier: LGPL-2.1-or-later
@@ -55,7 +56,7 @@ function echo(port, text) {
     return [new TextDecoder().decode(all), eof];
 }
 
-for (const [name, backend] of ['tcp-server.js', 'tcp-server-async.js']
+for (const [name, backend] of ['tcp-server.js', 'tcp-server-async.js', 'tcp-echo-async.js']
     .flatMap(n => BACKENDS.map(b => [n, b]))) {
     test(`the GJS example ${name} echoes for several clients [${backend}]`, () => {
         const [proc, port] = startServer(name, backend);
