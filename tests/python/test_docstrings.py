@@ -1,5 +1,6 @@
 # test_docstrings.py: help() shows Python documentation for every public
-# method of the override, and docs/python.md gives each one's signature
+# method of the override and of ioloop.IOStream, and docs/python.md gives
+# each one's signature
 #
 # Copyright 2026 The ioloop authors
 # SPDX-License-Identifier: LGPL-2.1-or-later
@@ -92,3 +93,31 @@ def test_python_page_gives_the_signature(item, python_md):
     text = signature_text(cls, name)
     assert '`' in python_md
     assert text in python_md, 'docs/python.md does not give %s' % text
+
+
+IOSTREAM_METHODS = [name for name in sorted(dir(ioloop.IOStream)) if not name.startswith('_')]
+
+
+def test_iostream_has_its_methods():
+    assert {'connect', 'read_until', 'read_bytes', 'read_until_close', 'write',
+            'close'} <= set(IOSTREAM_METHODS)
+
+
+@pytest.mark.parametrize('name', IOSTREAM_METHODS)
+def test_iostream_method_has_a_docstring_help_shows(name):
+    func = getattr(ioloop.IOStream, name)
+    doc = inspect.getdoc(func)
+    assert doc and len(doc) > 20, 'IOStream.%s has no docstring' % name
+    assert doc.splitlines()[0] in pydoc.plain(pydoc.render_doc(func))
+
+
+@pytest.mark.parametrize('name', IOSTREAM_METHODS)
+def test_python_page_gives_the_iostream_signature(name, python_md):
+    text = signature_text(ioloop.IOStream, name)
+    assert text in python_md, 'docs/python.md does not give IOStream.%s' % text
+
+
+def test_python_page_gives_the_iostream_constructor(python_md):
+    sig = inspect.signature(ioloop.IOStream)
+    assert 'IOStream%s' % (sig,) in python_md
+    assert 'StreamClosedError' in python_md and ioloop.StreamClosedError.__doc__
