@@ -168,10 +168,15 @@ function _seconds(seconds) {
 
 // ---- exceptions -------------------------------------------------------------
 
-/** func, as a callback that remembers what it throws (see _reportStack). */
-function _guard(loop, func, what = 'callback') {
+function _checkFunction(func, what = 'callback') {
     if (typeof func !== 'function')
         throw new TypeError(`The ${what} must be a function, not ${_describe(func)}`);
+    return func;
+}
+
+/** func, as a callback that remembers what it throws (see _reportStack). */
+function _guard(loop, func, what = 'callback') {
+    _checkFunction(func, what);
     return function (...args) {
         try {
             func(...args);
@@ -712,23 +717,24 @@ function _initStream() {
     ({is_reading: _isReading, cancel_read: _cancelRead} = orig);
 
     // -- argument checks of the callback forms --
+    // (Their callbacks return nothing: GJS logs what they throw.)
 
     Stream.read_until = function (delimiter, maxBytes, callback) {
         return orig.read_until.call(this, _delimiter(delimiter), _count(maxBytes, 'max_bytes'),
-            _guard(this.get_loop(), callback));
+            _checkFunction(callback));
     };
 
     Stream.read_bytes = function (nBytes, partial, callback) {
         return orig.read_bytes.call(this, _count(nBytes, 'a number of bytes'), Boolean(partial),
-            _guard(this.get_loop(), callback));
+            _checkFunction(callback));
     };
 
     Stream.read_until_close = function (callback) {
-        return orig.read_until_close.call(this, _guard(this.get_loop(), callback));
+        return orig.read_until_close.call(this, _checkFunction(callback));
     };
 
     Stream.read_chunks = function (callback) {
-        return orig.read_chunks.call(this, _guard(this.get_loop(), callback));
+        return orig.read_chunks.call(this, _checkFunction(callback));
     };
 
     Stream.write = function (data) {
@@ -736,7 +742,7 @@ function _initStream() {
     };
 
     Stream.flush = function (callback) {
-        return orig.flush.call(this, _guard(this.get_loop(), callback));
+        return orig.flush.call(this, _checkFunction(callback));
     };
 
     Stream.cancel_read = function () {
@@ -751,7 +757,7 @@ function _initStream() {
     Io.Stream.connect_tcp = function (loop, host, port, callback) {
         if (!(loop instanceof Io.Loop))
             throw new TypeError(`Expected an Io.Loop, got ${_describe(loop)}`);
-        return origConnectTcp.call(this, loop, _host(host), _port(port), _guard(loop, callback));
+        return origConnectTcp.call(this, loop, _host(host), _port(port), _checkFunction(callback));
     };
 
     // -- Promise forms --

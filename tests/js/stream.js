@@ -10,7 +10,8 @@ import Gio from 'gi://Gio';
 import Io from 'gi://Io?version=1.0';
 import {run, assert, assertEqual, assertThrows, forEachBackend, settle} from './harness.js';
 
-const text = bytes => new TextDecoder().decode(bytes instanceof Uint8Array ? bytes : bytes.toArray());
+const text = bytes =>
+    new TextDecoder().decode(bytes instanceof Uint8Array ? bytes : bytes.toArray());
 
 function isIoError(error, code) {
     return error instanceof GLib.Error && error.matches(Gio.IOErrorEnum, code);
@@ -117,7 +118,8 @@ forEachBackend('reads and flushes that a close stops reject with CLOSED', loop =
         client.close();
         let error = await rejection(flush);
         assert(isIoError(error, Gio.IOErrorEnum.CLOSED), `got ${error}`);
-        for (const start of [() => client.read_until_async('\n'), () => client.read_bytes_async(1)]) {
+        for (const start of [() => client.read_until_async('\n'),
+            () => client.read_bytes_async(1)]) {
             error = await rejection(start());
             assert(isIoError(error, Gio.IOErrorEnum.CLOSED), `got ${error}`);
         }
