@@ -93,83 +93,76 @@ epoll_backend_ctl (IoBackendEpoll *self,
   return 0;
 }
 
+/* @op, then @fallback if @op fails with @fallback_errno: the kernel's
+ * view of the fd differs from the loop's in the one way that @op cannot
+ * know about. On failure the fd is left unregistered, even when it was a
+ * MOD that failed on a registration that is still there. */
 static gboolean
-epoll_backend_remove (IoBackendEpoll  *self,
-                      int              fd,
-                      GError         **error)
+epoll_backend_register (IoBackendEpoll  *self,
+                        int              op,
+                        int              fallback_errno,
+                        int              fallback,
+                        int              fd,
+                        IoEvents         events,
+                        GError         **error)
 {
-  int errsv = epoll_backend_ctl (self, EPOLL_CTL_DEL, fd, 0);
+  int errsv = epoll_backend_ctl (self, op, fd, events);
 
-  /* The fd may be closed already (EBADF), or closed and reopened so that
-   * the kernel dropped our registration with the old file (ENOENT). */
-  if (errsv != 0 && errsv != ENOENT && errsv != EBADF)
-    {
-      _io_backend_set_errno_error (error, errsv, "epoll_ctl", fd);
-      return FALSE;
-    }
+  if (errsv == fallback_errno)
+    errsv = epoll_backend_ctl (self, fallback, fd, events);
+  if (errsv == 0)
+    return TRUE;
 
-  return TRUE;
+  epoll_backend_ctl (self, EPOLL_CTL_DEL, fd, 0);
+  _io_backend_set_errno_error (error, errsv, "epoll_ctl", fd);
+  return FALSE;
 }
 
 static gboolean
-epoll_backend_apply (IoBackend  *backend,
-                     int         fd,
-                     gboolean    was_registered,
-                     IoEvents    old_events,
-                     gboolean    registered,
-                     IoEvents    events,
-                     gboolean    reset,
-                     GError    **error)
+epoll_backend_add (IoBackend  *backend,
+                   int         fd,
+                   IoEvents    events,
+                   GError    **error)
 {
-  IoBackendEpoll *self = (IoBackendEpoll *) backend;
-  int errsv;
+  /* EEXIST: still in the interest set under the same file, which a dup
+   * of the fd kept alive through an earlier removal. */
+  return epoll_backend_register ((IoBackendEpoll *) backend, EPOLL_CTL_ADD,
+                                 EEXIST, EPOLL_CTL_MOD, fd, events, error);
+}
 
-  if (!registered)
-    {
-      if (!was_registered && !reset)
-        return TRUE;
-      return epoll_backend_remove (self, fd, error);
-    }
+static gboolean
+epoll_backend_invalidate (IoBackend  *backend,
+                          int         fd,
+                          IoEvents    events,
+                          GError    **error)
+{
+  /* MOD is the cheap probe: it succeeds while the same file is registered
+   * (the common case), and ENOENT means the kernel dropped the closed
+   * file's registration, so the number is a new file to add. */
+  return epoll_backend_register ((IoBackendEpoll *) backend, EPOLL_CTL_MOD,
+                                 ENOENT, EPOLL_CTL_ADD, fd, events, error);
+}
 
-  if (!was_registered)
-    {
-      errsv = epoll_backend_ctl (self, EPOLL_CTL_ADD, fd, events);
-      /* Still in the interest set under the same file: an earlier
-       * removal failed, so the loop's view is behind the kernel's. */
-      if (errsv == EEXIST)
-        errsv = epoll_backend_ctl (self, EPOLL_CTL_MOD, fd, events);
-    }
-  else if (reset)
-    {
-      /* ADD is the cheap probe (as in libev): EEXIST means the same file is
-       * still registered, and a MOD is needed only for new events. */
-      errsv = epoll_backend_ctl (self, EPOLL_CTL_ADD, fd, events);
-      if (errsv == EEXIST)
-        errsv = (old_events & INTEREST_MASK) == (events & INTEREST_MASK)
-                ? 0 : epoll_backend_ctl (self, EPOLL_CTL_MOD, fd, events);
-    }
-  else if ((old_events & INTEREST_MASK) != (events & INTEREST_MASK))
-    {
-      errsv = epoll_backend_ctl (self, EPOLL_CTL_MOD, fd, events);
-      /* Closing the fd dropped the old registration; this is a new file. */
-      if (errsv == ENOENT)
-        errsv = epoll_backend_ctl (self, EPOLL_CTL_ADD, fd, events);
-    }
-  else
-    {
-      return TRUE;
-    }
+static gboolean
+epoll_backend_modify (IoBackend  *backend,
+                      int         fd,
+                      IoEvents    old_events,
+                      IoEvents    events,
+                      GError    **error)
+{
+  /* The fd may have been closed and reopened meanwhile: as invalidate(). */
+  return epoll_backend_invalidate (backend, fd, events, error);
+}
 
-  if (errsv != 0)
-    {
-      /* Leave the fd unregistered even when it was a MOD that failed on a
-       * registration that is still there; harmless otherwise. */
-      epoll_backend_ctl (self, EPOLL_CTL_DEL, fd, 0);
-      _io_backend_set_errno_error (error, errsv, "epoll_ctl", fd);
-      return FALSE;
-    }
-
-  return TRUE;
+static void
+epoll_backend_remove (IoBackend *backend,
+                      int        fd,
+                      IoEvents   old_events)
+{
+  /* Fails only for an fd closed already (EBADF), or closed and reopened
+   * so that the kernel dropped our registration with the old file
+   * (ENOENT): nothing is left to remove either way. */
+  epoll_backend_ctl ((IoBackendEpoll *) backend, EPOLL_CTL_DEL, fd, 0);
 }
 
 static void
@@ -224,8 +217,11 @@ const IoBackendClass _io_backend_epoll =
   .kernel_keeps_fds = TRUE,
   .create           = epoll_backend_create,
   .destroy          = epoll_backend_destroy,
-  .check_fd         = NULL,
-  .apply            = epoll_backend_apply,
+  .check_fd         = _io_backend_check_fd_any,
+  .add              = epoll_backend_add,
+  .modify           = epoll_backend_modify,
+  .remove           = epoll_backend_remove,
+  .invalidate       = epoll_backend_invalidate,
   .poll             = epoll_backend_poll,
   .get_fd           = epoll_backend_get_fd,
 };

@@ -7,9 +7,9 @@
  * one fd is an EVFILT_READ and an EVFILT_WRITE registration, and poll()
  * merges their events back into one entry per fd.
  *
- * Changes are batched: apply() appends them to a change list that the next
- * kevent() wait submits, saving a system call per change. Only a first
- * registration (or a reset) goes to the kernel at once, because that is
+ * Changes are batched: modify() and remove() append them to a change list
+ * that the next kevent() wait submits, saving a system call per change.
+ * Only add() and invalidate() go to the kernel at once, because that is
  * where a bad fd must fail in the caller's hands.
  *
  * A handler that asks for no events must still hear of an error or a
@@ -99,7 +99,7 @@ typedef struct
   int            events_capacity;
   guint          poll_serial;
 
-  /* Indexed by fd; covers every fd apply() registered. */
+  /* Indexed by fd; covers every fd add() registered. */
   KqueueFdState *fd_states;
   guint          n_fd_states;
 } IoBackendKqueue;
@@ -349,47 +349,46 @@ kqueue_backend_queue_filter (IoBackendKqueue *self,
 }
 
 static gboolean
-kqueue_backend_apply (IoBackend  *backend,
-                      int         fd,
-                      gboolean    was_registered,
-                      IoEvents    old_events,
-                      gboolean    registered,
-                      IoEvents    events,
-                      gboolean    reset,
-                      GError    **error)
+kqueue_backend_add (IoBackend  *backend,
+                    int         fd,
+                    IoEvents    events,
+                    GError    **error)
 {
   IoBackendKqueue *self = (IoBackendKqueue *) backend;
-  IoEvents old_filters = was_registered ? old_events & FILTER_MASK : 0;
-  IoEvents new_filters = registered ? events & FILTER_MASK : 0;
+
+  return kqueue_backend_register_now (self, kqueue_backend_ensure_fd_state (self, fd),
+                                      fd, 0, events & FILTER_MASK, error);
+}
+
+static gboolean
+kqueue_backend_invalidate (IoBackend  *backend,
+                           int         fd,
+                           IoEvents    events,
+                           GError    **error)
+{
+  IoBackendKqueue *self = (IoBackendKqueue *) backend;
+
+  /* Either filter may be the old file's, or gone with it. */
+  return kqueue_backend_register_now (self, kqueue_backend_ensure_fd_state (self, fd),
+                                      fd, FILTER_MASK, events & FILTER_MASK, error);
+}
+
+/* Queues the changes from @old_filters to @new_filters, or to nothing at
+ * all unless @watched, for an fd registered already. */
+static void
+kqueue_backend_queue_interest (IoBackendKqueue *self,
+                               KqueueFdState   *state,
+                               int              fd,
+                               IoEvents         old_filters,
+                               IoEvents         new_filters,
+                               gboolean         watched)
+{
   IoEvents old_watch, new_watch;
-  KqueueFdState *state;
-
-  /* The loop refuses these; never index fd_states with one. */
-  if (fd < 0)
-    {
-      if (registered)
-        _io_backend_set_errno_error (error, EBADF, "kevent", fd);
-      return !registered;
-    }
-
-  if (registered)
-    {
-      state = kqueue_backend_ensure_fd_state (self, fd);
-      if (!was_registered || reset)
-        return kqueue_backend_register_now (self, state, fd, old_filters,
-                                            new_filters, error);
-    }
-  else
-    {
-      state = kqueue_backend_fd_state (self, fd);
-      if (state == NULL)
-        return TRUE;
-    }
 
   /* A watch that stays keeps its filter and mode; a new one is
    * edge-triggered until it sees EV_EOF. */
   old_watch = state->watch;
-  if (!registered || new_filters != 0)
+  if (!watched || new_filters != 0)
     new_watch = 0;
   else if (old_watch != 0)
     new_watch = old_watch;
@@ -412,8 +411,38 @@ kqueue_backend_apply (IoBackend  *backend,
                                (new_watch & IO_EVENTS_WRITE) != 0);
 
   state->watch = new_watch;
-  state->watched = registered;
+  state->watched = watched;
+}
+
+static gboolean
+kqueue_backend_modify (IoBackend  *backend,
+                       int         fd,
+                       IoEvents    old_events,
+                       IoEvents    events,
+                       GError    **error)
+{
+  IoBackendKqueue *self = (IoBackendKqueue *) backend;
+
+  /* Queued: the errors of an fd closed meanwhile come back from the
+   * wait, and poll() reports them as IO_EVENTS_ERROR. */
+  kqueue_backend_queue_interest (self, kqueue_backend_ensure_fd_state (self, fd), fd,
+                                 old_events & FILTER_MASK, events & FILTER_MASK, TRUE);
   return TRUE;
+}
+
+static void
+kqueue_backend_remove (IoBackend *backend,
+                       int        fd,
+                       IoEvents   old_events)
+{
+  IoBackendKqueue *self = (IoBackendKqueue *) backend;
+  KqueueFdState *state = kqueue_backend_fd_state (self, fd);
+
+  /* Queued too: kqueue keys its knotes by number and drops them when the
+   * fd is closed, and a later registration of the number drops what is
+   * still queued for it (register_now()). */
+  if (state != NULL)
+    kqueue_backend_queue_interest (self, state, fd, old_events & FILTER_MASK, 0, FALSE);
 }
 
 /* The IoEvents of one returned kevent, or 0 to ignore it. */
@@ -690,8 +719,11 @@ const IoBackendClass _io_backend_kqueue =
   .kernel_keeps_fds = TRUE,
   .create           = kqueue_backend_create,
   .destroy          = kqueue_backend_destroy,
-  .check_fd         = NULL,
-  .apply            = kqueue_backend_apply,
+  .check_fd         = _io_backend_check_fd_any,
+  .add              = kqueue_backend_add,
+  .modify           = kqueue_backend_modify,
+  .remove           = kqueue_backend_remove,
+  .invalidate       = kqueue_backend_invalidate,
   .poll             = kqueue_backend_poll,
   .get_fd           = kqueue_backend_get_fd,
 };

@@ -101,9 +101,11 @@ io_events_from_poll_revents (short revents)
 }
 
 static void
-poll_backend_remove (IoBackendPoll *self,
-                     int            fd)
+poll_backend_remove (IoBackend *backend,
+                     int        fd,
+                     IoEvents   old_events)
 {
+  IoBackendPoll *self = (IoBackendPoll *) backend;
   int slot = poll_backend_slot (self, fd);
   guint last;
 
@@ -121,7 +123,7 @@ poll_backend_remove (IoBackendPoll *self,
 
 /* -1 (with @error set) if memory runs out. */
 static int
-poll_backend_add (IoBackendPoll  *self,
+poll_backend_new_slot (IoBackendPoll  *self,
                   int             fd,
                   GError        **error)
 {
@@ -169,44 +171,36 @@ poll_backend_add (IoBackendPoll  *self,
   return slot;
 }
 
+/* add(), modify() and invalidate() alike: keyed by number, not by file,
+ * the array needs nothing special for a new file, and a closed fd is the
+ * loop's to refuse (or poll()'s to report as POLLNVAL). */
 static gboolean
-poll_backend_apply (IoBackend  *backend,
+poll_backend_watch (IoBackend  *backend,
                     int         fd,
-                    gboolean    was_registered,
-                    IoEvents    old_events,
-                    gboolean    registered,
                     IoEvents    events,
-                    gboolean    reset,
                     GError    **error)
 {
   IoBackendPoll *self = (IoBackendPoll *) backend;
-  int slot;
+  int slot = poll_backend_slot (self, fd);
 
-  /* The loop refuses these; never index slot_of_fd with one. */
-  if (fd < 0)
-    {
-      if (registered)
-        _io_backend_set_errno_error (error, EBADF, "poll", fd);
-      return !registered;
-    }
-
-  if (!registered)
-    {
-      poll_backend_remove (self, fd);
-      return TRUE;
-    }
-
-  /* Keyed by number, not by file: a reset needs nothing special, and a
-   * closed fd is the loop's to refuse. */
-  slot = poll_backend_slot (self, fd);
   if (slot < 0)
-    slot = poll_backend_add (self, fd, error);
+    slot = poll_backend_new_slot (self, fd, error);
   if (slot < 0)
     return FALSE;
 
   self->pfds[slot].events = poll_events_from_io_events (events);
 
   return TRUE;
+}
+
+static gboolean
+poll_backend_modify (IoBackend  *backend,
+                     int         fd,
+                     IoEvents    old_events,
+                     IoEvents    events,
+                     GError    **error)
+{
+  return poll_backend_watch (backend, fd, events, error);
 }
 
 static int
@@ -218,7 +212,7 @@ poll_backend_poll (IoBackend    *backend,
   guint i;
   int n, n_out = 0;
 
-  /* apply() must not move the array the caller may still be reading, so
+  /* add() must not move the array the caller may still be reading, so
    * it follows the number of fds here. */
   if (self->events_capacity < self->n_pfds)
     {
@@ -248,12 +242,6 @@ poll_backend_poll (IoBackend    *backend,
   return n_out;
 }
 
-static int
-poll_backend_get_fd (IoBackend *backend)
-{
-  return -1;
-}
-
 const IoBackendClass _io_backend_poll =
 {
   .name             = "poll",
@@ -261,8 +249,11 @@ const IoBackendClass _io_backend_poll =
   .kernel_keeps_fds = FALSE,
   .create           = poll_backend_create,
   .destroy          = poll_backend_destroy,
-  .check_fd         = NULL,
-  .apply            = poll_backend_apply,
+  .check_fd         = _io_backend_check_fd_any,
+  .add              = poll_backend_watch,
+  .modify           = poll_backend_modify,
+  .remove           = poll_backend_remove,
+  .invalidate       = poll_backend_watch,
   .poll             = poll_backend_poll,
-  .get_fd           = poll_backend_get_fd,
+  .get_fd           = _io_backend_get_no_fd,
 };

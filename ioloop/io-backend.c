@@ -50,6 +50,20 @@ _io_backend_lookup (const char *name)
   return NULL;
 }
 
+gboolean
+_io_backend_check_fd_any (IoBackend  *backend,
+                          int         fd,
+                          GError    **error)
+{
+  return TRUE;
+}
+
+int
+_io_backend_get_no_fd (IoBackend *backend)
+{
+  return -1;
+}
+
 static IoLoopError
 error_code_from_errno (int errsv)
 {

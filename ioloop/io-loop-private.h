@@ -133,7 +133,6 @@ typedef struct
   guint32    kernel_events;
   guint8     kernel_registered;
   guint8     dirty;       /* queued in the change list */
-  guint8     reset;       /* fd may be a new file: re-register */
 } IoFdSlot;
 
 /* ---- the loop ---------------------------------------------------------- */
@@ -330,6 +329,13 @@ void           _io_loop_update_internal_handler (IoLoop         *loop,
                                                  IoEvents        events);
 void           _io_loop_remove_internal_handler (IoLoop         *loop,
                                                  int             fd);
+/* Registers the fd of an internal handler anew, as the new file its
+ * number may name by now (io-glib-host.c: GLib's fds come and go behind
+ * the loop's back), through the backend's invalidate(). FALSE if the fd
+ * cannot be watched any more: it is then unregistered, and the caller
+ * removes the handler. */
+gboolean       _io_loop_refresh_internal_handler (IoLoop        *loop,
+                                                  int            fd);
 
 /* Shared between the core files: io-handler.c */
 void           _io_loop_queue_change    (IoLoopPrivate  *priv,

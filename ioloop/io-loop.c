@@ -1090,13 +1090,10 @@ io_loop_reinit_after_fork (IoLoop  *loop,
       slot->kernel_registered = FALSE;
       slot->kernel_events = 0;
       slot->dirty = FALSE;
-      slot->reset = FALSE;
+      /* The new backend holds nothing: every handler is added to it at
+       * the next flush, and hears IO_EVENTS_ERROR if that fails. */
       if (slot->handler != NULL)
-        {
-          /* As a deferred registration that failed: the handler hears. */
-          slot->reset = TRUE;
-          _io_loop_queue_change (priv, fd);
-        }
+        _io_loop_queue_change (priv, fd);
     }
 
   g_atomic_int_set (&priv->fork_generation, g_atomic_int_get (&fork_generation));
