@@ -365,7 +365,10 @@ void           _io_loop_cancel_timeouts (IoLoopPrivate  *priv);
 void           _io_loop_arm_alarm       (IoLoopPrivate  *priv);
 void           _io_loop_disarm_alarm    (IoLoopPrivate  *priv);
 
-/* io-loop.c */
+/* io-loop.c: the one function that reports a failed callback (every
+ * kind: handlers, timeouts, callbacks, IoAsync, signals, child watches,
+ * the GLib integration) through handle-exception and callback-exception;
+ * takes @error and frees it. */
 void           _io_loop_report_and_free (IoLoop         *loop,
                                          GError         *error);
 gboolean       _io_loop_kernel_keeps_fds (IoLoop        *loop);
