@@ -3,9 +3,11 @@
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Level-triggered epoll. Every apply() is one epoll_ctl() at most, so that
- * failures surface in the call that caused them; the loop already batches
- * its changes and skips the ones that cancel out.
+ * Level-triggered epoll. Every operation is one epoll_ctl(), or two when
+ * the kernel's view of the fd turns out to differ from the loop's (a file
+ * closed, or kept alive by a dup), so that failures surface in the call
+ * that caused them; the loop already batches its changes and skips the
+ * ones that cancel out.
  */
 #include "config.h"
 
@@ -32,13 +34,11 @@ typedef struct
 
   int                 epfd;
 
-  /* Both arrays have @capacity entries. */
+  /* epoll_wait() fills @kevents, translated into @ready, which is at
+   * least as large. */
   struct epoll_event *kevents;
-  IoPollEvent        *events;
-  int                 capacity;
-  /* The last epoll_wait() filled the array: there may be more ready fds
-   * than we can take at once, so grow before the next wait. */
-  gboolean            grow;
+  guint               kevents_capacity;
+  IoBackendReady      ready;
 } IoBackendEpoll;
 
 static IoBackend *
@@ -54,12 +54,11 @@ epoll_backend_create (GError **error)
       return NULL;
     }
 
-  self = g_new0 (IoBackendEpoll, 1);
-  self->parent.klass = &_io_backend_epoll;
+  self = _io_backend_alloc (&_io_backend_epoll, sizeof (IoBackendEpoll));
   self->epfd = epfd;
-  self->capacity = IO_BACKEND_MIN_EVENTS;
-  self->kevents = g_new (struct epoll_event, self->capacity);
-  self->events = g_new (IoPollEvent, self->capacity);
+  self->kevents_capacity = IO_BACKEND_MIN_EVENTS;
+  self->kevents = g_new (struct epoll_event, self->kevents_capacity);
+  _io_backend_ready_init (&self->ready, self->kevents_capacity);
 
   return &self->parent;
 }
@@ -71,7 +70,7 @@ epoll_backend_destroy (IoBackend *backend)
 
   close (self->epfd);
   g_free (self->kevents);
-  g_free (self->events);
+  _io_backend_ready_clear (&self->ready);
   g_free (self);
 }
 
@@ -165,43 +164,34 @@ epoll_backend_remove (IoBackend *backend,
   epoll_backend_ctl ((IoBackendEpoll *) backend, EPOLL_CTL_DEL, fd, 0);
 }
 
-static void
-epoll_backend_grow (IoBackendEpoll *self)
-{
-  self->capacity = _io_backend_grow_capacity (self->capacity, 0, IO_BACKEND_MAX_EVENTS);
-  self->kevents = g_renew (struct epoll_event, self->kevents, self->capacity);
-  self->events = g_renew (IoPollEvent, self->events, self->capacity);
-  self->grow = FALSE;
-}
-
 static int
 epoll_backend_poll (IoBackend    *backend,
                     int           timeout_ms,
                     IoPollEvent **events)
 {
   IoBackendEpoll *self = (IoBackendEpoll *) backend;
+  guint room = _io_backend_ready_reserve (&self->ready, 0);
   int n, i;
 
-  /* Grow here rather than after the full wait: the caller was still
-   * reading the old array until now. */
-  if (self->grow)
-    epoll_backend_grow (self);
+  if (G_UNLIKELY (room > self->kevents_capacity))
+    {
+      self->kevents = g_renew (struct epoll_event, self->kevents, room);
+      self->kevents_capacity = room;
+    }
 
-  *events = self->events;
+  *events = self->ready.events;
 
-  n = epoll_wait (self->epfd, self->kevents, self->capacity, timeout_ms);
+  n = epoll_wait (self->epfd, self->kevents, (int) room, timeout_ms);
   if (n < 0)
     return errno == EINTR ? 0 : -1;
 
   for (i = 0; i < n; i++)
     {
-      self->events[i].fd = self->kevents[i].data.fd;
-      self->events[i].revents = self->kevents[i].events & REPORTED_MASK;
+      self->ready.events[i].fd = self->kevents[i].data.fd;
+      self->ready.events[i].revents = self->kevents[i].events & REPORTED_MASK;
     }
 
-  if (n == self->capacity && self->capacity < IO_BACKEND_MAX_EVENTS)
-    self->grow = TRUE;
-
+  _io_backend_ready_waited (&self->ready, n, room);
   return n;
 }
 

@@ -91,12 +91,10 @@ typedef struct
    * is never smaller than the change list. */
   struct kevent *kevents;
   int            kevents_capacity;
-  /* The last wait filled @kevents: grow before the next one. */
-  gboolean       grow;
 
-  /* Handed out by poll(); only poll() may reallocate it. */
-  IoPollEvent   *events;
-  int            events_capacity;
+  /* The fds collected from @kevents, one entry per fd; as large as
+   * @kevents when a wait begins. */
+  IoBackendReady ready;
   guint          poll_serial;
 
   /* Indexed by fd; covers every fd add() registered. */
@@ -128,15 +126,13 @@ kqueue_backend_create (GError **error)
       return NULL;
     }
 
-  self = g_new0 (IoBackendKqueue, 1);
-  self->parent.klass = &_io_backend_kqueue;
+  self = _io_backend_alloc (&_io_backend_kqueue, sizeof (IoBackendKqueue));
   self->kq = kq;
   self->pid = getpid ();
   self->change_serial = 1;
   self->kevents_capacity = IO_BACKEND_MIN_EVENTS;
   self->kevents = g_new (struct kevent, self->kevents_capacity);
-  self->events_capacity = IO_BACKEND_MIN_EVENTS;
-  self->events = g_new (IoPollEvent, self->events_capacity);
+  _io_backend_ready_init (&self->ready, IO_BACKEND_MIN_EVENTS);
 
   return &self->parent;
 }
@@ -153,7 +149,7 @@ kqueue_backend_destroy (IoBackend *backend)
     close (self->kq);
   g_free (self->changes);
   g_free (self->kevents);
-  g_free (self->events);
+  _io_backend_ready_clear (&self->ready);
   g_free (self->fd_states);
   g_free (self);
 }
@@ -505,19 +501,6 @@ kqueue_backend_revents (IoBackendKqueue     *self,
   return revents;
 }
 
-static void
-kqueue_backend_grow (IoBackendKqueue *self)
-{
-  int capacity = _io_backend_grow_capacity (self->kevents_capacity, 0, IO_BACKEND_MAX_EVENTS);
-
-  if (capacity > self->kevents_capacity)
-    {
-      self->kevents_capacity = capacity;
-      self->kevents = g_renew (struct kevent, self->kevents, capacity);
-    }
-  self->grow = FALSE;
-}
-
 /* Appends kevents[0..@n) to the events after the first @n_out, merging
  * each fd's filters into one entry. Returns the new number of entries. */
 static int
@@ -542,9 +525,9 @@ kqueue_backend_collect (IoBackendKqueue *self,
        * merge into another fd's entry. */
       if (state != NULL && state->poll_serial == self->poll_serial &&
           state->merge_index < n_out &&
-          self->events[state->merge_index].fd == fd)
+          self->ready.events[state->merge_index].fd == fd)
         {
-          self->events[state->merge_index].revents |= revents;
+          self->ready.events[state->merge_index].revents |= revents;
           continue;
         }
 
@@ -553,8 +536,8 @@ kqueue_backend_collect (IoBackendKqueue *self,
           state->poll_serial = self->poll_serial;
           state->merge_index = n_out;
         }
-      self->events[n_out].fd = fd;
-      self->events[n_out].revents = revents;
+      self->ready.events[n_out].fd = fd;
+      self->ready.events[n_out].revents = revents;
       n_out++;
     }
 
@@ -612,33 +595,19 @@ kqueue_backend_poll (IoBackend    *backend,
 {
   IoBackendKqueue *self = (IoBackendKqueue *) backend;
   static const struct timespec no_wait = { 0, 0 };
-  struct timespec ts, *tsp = NULL;
+  struct timespec ts;
+  struct timespec *tsp = _io_backend_timeout_to_timespec (timeout_ms, &ts) ? &ts : NULL;
   gboolean submitted = self->n_changes > 0;
+  int capacity = (int) _io_backend_ready_reserve (&self->ready, (guint) self->kevents_capacity);
   int n, room, n_out = 0;
 
-  /* Grow here rather than after the full wait: the caller was still
-   * reading the old array until now. */
-  if (self->grow)
-    kqueue_backend_grow (self);
-  if (self->events_capacity < self->kevents_capacity)
+  if (G_UNLIKELY (self->kevents_capacity < capacity))
     {
-      self->events_capacity = self->kevents_capacity;
-      g_free (self->events);
-      self->events = g_new (IoPollEvent, self->events_capacity);
+      self->kevents_capacity = capacity;
+      self->kevents = g_renew (struct kevent, self->kevents, capacity);
     }
 
-  *events = self->events;
-
-  if (timeout_ms >= 0)
-    {
-      gint64 sec;
-      long nsec;
-
-      _io_backend_split_timeout (timeout_ms, &sec, &nsec);
-      ts.tv_sec = (time_t) sec;
-      ts.tv_nsec = nsec;
-      tsp = &ts;
-    }
+  *events = self->ready.events;
 
   self->poll_serial++;
 
@@ -655,8 +624,8 @@ kqueue_backend_poll (IoBackend    *backend,
 #endif
 
   /* Only the array's first part: the changes that collect() queues can
-   * grow @kevents beyond @events. */
-  room = self->events_capacity - n_out;
+   * grow @kevents beyond @ready. */
+  room = capacity - n_out;
   n = kevent (self->kq, self->changes, self->n_changes,
               self->kevents, room, tsp);
   if (n < 0)
@@ -676,17 +645,15 @@ kqueue_backend_poll (IoBackend    *backend,
 
   n_out = kqueue_backend_collect (self, n, n_out);
 
-  if (n > 0 && n == room && self->kevents_capacity < IO_BACKEND_MAX_EVENTS)
-    self->grow = TRUE;
+  _io_backend_ready_waited (&self->ready, n, (guint) room);
 
   /* When a change fails, kevent() returns its error at once, without
    * waiting or collecting any event: so the wait is still to do. Only
    * peek if there is already something to report. */
   if (submitted && kqueue_backend_only_change_errors (self, n) &&
-      n_out < self->events_capacity)
+      n_out < capacity)
     {
-      n = kevent (self->kq, NULL, 0, self->kevents,
-                  MIN (self->kevents_capacity, self->events_capacity) - n_out,
+      n = kevent (self->kq, NULL, 0, self->kevents, capacity - n_out,
                   n_out > 0 ? &no_wait : tsp);
       if (n < 0)
         {

@@ -32,18 +32,16 @@ typedef struct
   int           *slot_of_fd;
   guint          n_slot_of_fd;
 
-  /* Handed out by poll(); only poll() may reallocate it. */
-  IoPollEvent   *events;
-  guint          events_capacity;
+  /* As large as @pfds. */
+  IoBackendReady ready;
 } IoBackendPoll;
 
 static IoBackend *
 poll_backend_create (GError **error)
 {
-  IoBackendPoll *self = g_new0 (IoBackendPoll, 1);
+  IoBackendPoll *self = _io_backend_alloc (&_io_backend_poll, sizeof (IoBackendPoll));
 
-  self->parent.klass = &_io_backend_poll;
-
+  _io_backend_ready_init (&self->ready, 0);
   return &self->parent;
 }
 
@@ -54,7 +52,7 @@ poll_backend_destroy (IoBackend *backend)
 
   g_free (self->pfds);
   g_free (self->slot_of_fd);
-  g_free (self->events);
+  _io_backend_ready_clear (&self->ready);
   g_free (self);
 }
 
@@ -212,16 +210,9 @@ poll_backend_poll (IoBackend    *backend,
   guint i;
   int n, n_out = 0;
 
-  /* add() must not move the array the caller may still be reading, so
-   * it follows the number of fds here. */
-  if (self->events_capacity < self->n_pfds)
-    {
-      self->events_capacity = self->pfds_capacity;
-      g_free (self->events);
-      self->events = g_new (IoPollEvent, self->events_capacity);
-    }
-
-  *events = self->events;
+  /* Grown here, not in add(): the caller may still be reading it. */
+  _io_backend_ready_reserve (&self->ready, self->pfds_capacity);
+  *events = self->ready.events;
 
   n = poll (self->pfds, self->n_pfds, timeout_ms);
   if (n < 0)
@@ -234,8 +225,8 @@ poll_backend_poll (IoBackend    *backend,
       if (pfd->revents == 0)
         continue;
 
-      self->events[n_out].fd = pfd->fd;
-      self->events[n_out].revents = io_events_from_poll_revents (pfd->revents);
+      self->ready.events[n_out].fd = pfd->fd;
+      self->ready.events[n_out].revents = io_events_from_poll_revents (pfd->revents);
       n_out++;
     }
 

@@ -45,10 +45,9 @@ typedef struct
 static IoBackend *
 select_backend_create (GError **error)
 {
-  IoBackendSelect *self = g_new0 (IoBackendSelect, 1);
+  IoBackendSelect *self = _io_backend_alloc (&_io_backend_select, sizeof (IoBackendSelect));
   int i;
 
-  self->parent.klass = &_io_backend_select;
   FD_ZERO (&self->read_set);
   FD_ZERO (&self->write_set);
   self->max_fd = -1;
@@ -184,20 +183,17 @@ select_backend_poll (IoBackend    *backend,
   IoBackendSelect *self = (IoBackendSelect *) backend;
   fd_set read_ready = self->read_set;
   fd_set write_ready = self->write_set;
+  struct timespec ts;
   struct timeval tv, *tvp = NULL;
   guint i;
   int n, n_out = 0;
 
   *events = self->events;
 
-  if (timeout_ms >= 0)
+  if (_io_backend_timeout_to_timespec (timeout_ms, &ts))
     {
-      gint64 sec;
-      long nsec;
-
-      _io_backend_split_timeout (timeout_ms, &sec, &nsec);
-      tv.tv_sec = (time_t) sec;
-      tv.tv_usec = (suseconds_t) (nsec / 1000);
+      tv.tv_sec = ts.tv_sec;
+      tv.tv_usec = (suseconds_t) (ts.tv_nsec / 1000);
       tvp = &tv;
     }
 

@@ -3,10 +3,15 @@
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Internal. The loop keeps the handlers and a change list; a backend only
- * mirrors the interest set into the kernel (or its own arrays) and waits.
+ * Internal. The loop keeps the handlers and a change list, and tells a
+ * backend exactly what to do with each fd (add, modify, remove,
+ * invalidate); a backend only mirrors that interest set into the kernel
+ * (or its own arrays) and waits. Below the class, the helpers that the
+ * backends share (io-backend.c).
  */
 #pragma once
+
+#include <time.h>
 
 #include "io-types.h"
 
@@ -134,6 +139,11 @@ const IoBackendClass         *_io_backend_lookup (const char *name);
 
 /* Helpers shared by the backends. */
 
+/* The start of every backend's create(): @size bytes of zeros, the
+ * backend's state, that begin with an IoBackend of @klass. */
+gpointer _io_backend_alloc        (const IoBackendClass *klass,
+                                   gsize                 size);
+
 /* check_fd() of a backend that takes any open fd. */
 gboolean _io_backend_check_fd_any (IoBackend  *backend,
                                    int         fd,
@@ -141,17 +151,45 @@ gboolean _io_backend_check_fd_any (IoBackend  *backend,
 /* get_fd() of a backend without a pollable fd of its own. */
 int      _io_backend_get_no_fd    (IoBackend  *backend);
 
+/* @call is the system call's name without parentheses ("epoll_ctl");
+ * @fd is the descriptor the call was about, or -1 if none (creating the
+ * backend itself). */
 void _io_backend_set_errno_error (GError     **error,
                                   int          errsv,
                                   const char  *call,
                                   int          fd);
 
-/* The event arrays of the kernel-set backends (epoll, kqueue): they start
- * at IO_BACKEND_MIN_EVENTS and double, up to IO_BACKEND_MAX_EVENTS, after
- * a poll that filled them; the ready fds beyond one poll's room wait for
- * the next. */
+/* The array of ready fds that poll() hands out, for the backends that
+ * size it as they go (epoll, kqueue: after the kernel's array; poll: after
+ * the number of fds). It moves only at the start of poll(), since the
+ * caller reads it until then.
+ *
+ * The kernel-set backends take at most one array's worth of ready fds per
+ * wait, the others waiting for the next: their arrays start at
+ * IO_BACKEND_MIN_EVENTS and double, up to IO_BACKEND_MAX_EVENTS, after a
+ * wait that filled them. */
 #define IO_BACKEND_MIN_EVENTS  64
 #define IO_BACKEND_MAX_EVENTS  4096
+
+typedef struct
+{
+  IoPollEvent *events;
+  guint        capacity;
+  /* The last wait filled its array: grow before the next one. */
+  gboolean     filled;
+} IoBackendReady;
+
+void  _io_backend_ready_init      (IoBackendReady *ready,
+                                   guint           capacity);
+void  _io_backend_ready_clear     (IoBackendReady *ready);
+/* At the start of poll(): room for at least @needed entries, and more if
+ * the last wait filled its array. Returns the capacity. */
+guint _io_backend_ready_reserve   (IoBackendReady *ready,
+                                   guint           needed);
+/* After a wait for at most @room fds returned @n of them. */
+void  _io_backend_ready_waited    (IoBackendReady *ready,
+                                   int             n,
+                                   guint           room);
 
 /* The capacity after @capacity for an array that grows by doubling: at
  * least 16 and @needed, at most @limit. */
@@ -159,10 +197,9 @@ guint _io_backend_grow_capacity   (guint        capacity,
                                    guint        needed,
                                    guint        limit);
 
-/* Splits a poll timeout in milliseconds (>= 0) into seconds and
- * nanoseconds, for struct timespec (kevent) and struct timeval (select). */
-void  _io_backend_split_timeout   (int          timeout_ms,
-                                   gint64      *seconds,
-                                   long        *nanoseconds);
+/* A poll timeout in milliseconds as a struct timespec (kevent, and
+ * select's struct timeval after it). FALSE for -1, no limit. */
+gboolean _io_backend_timeout_to_timespec (int              timeout_ms,
+                                          struct timespec *ts);
 
 G_END_DECLS
