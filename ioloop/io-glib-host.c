@@ -16,7 +16,8 @@
 #include "io-glib-private.h"
 
 /* A hosted context's fd that the loop cannot watch (another handler has
- * it) is polled separately, at least this often. */
+ * it, or its number now names a file the loop refuses) is polled
+ * separately, at least this often. */
 #define UNWATCHED_POLL_MS 10
 
 static GQuark
