@@ -49,7 +49,10 @@ struct _IoBackend
  * is 0. An operation that fails sets @error (IO_LOOP_ERROR_BAD_FD for
  * EBADF, IO_LOOP_ERROR_UNSUPPORTED_FD for a file the kernel cannot watch,
  * EPERM on epoll, IO_LOOP_ERROR_FAILED for anything else) and leaves @fd
- * unregistered: the loop then tells the handler IO_EVENTS_ERROR. */
+ * unregistered: a handler being added is then refused with @error, and
+ * one already there hears IO_EVENTS_ERROR. A change that the backend
+ * delays and that fails when submitted is reported by poll() as
+ * IO_EVENTS_ERROR for its fd. */
 struct _IoBackendClass
 {
   const char *name;
