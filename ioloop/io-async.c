@@ -264,10 +264,7 @@ _io_async_dispatch_all (IoLoop *loop)
       io_async_unref (async);
 
       if (G_UNLIKELY (error != NULL))
-        {
-          io_loop_report_exception (loop, error);
-          g_error_free (error);
-        }
+        _io_loop_report_and_free (loop, error);
     }
   priv->async_dispatching--;
 

@@ -3,9 +3,11 @@
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Level-triggered epoll. Every apply() is one epoll_ctl() at most, so that
- * failures surface in the call that caused them; the loop already batches
- * its changes and skips the ones that cancel out.
+ * Level-triggered epoll. Every operation is one epoll_ctl(), or two when
+ * the kernel's view of the fd turns out to differ from the loop's (a file
+ * closed, or kept alive by a dup), so that failures surface in the call
+ * that caused them; the loop already batches its changes and skips the
+ * ones that cancel out.
  */
 #include "config.h"
 
@@ -32,13 +34,11 @@ typedef struct
 
   int                 epfd;
 
-  /* Both arrays have @capacity entries. */
+  /* epoll_wait() fills @kevents, translated into @ready, which is at
+   * least as large. */
   struct epoll_event *kevents;
-  IoPollEvent        *events;
-  int                 capacity;
-  /* The last epoll_wait() filled the array: there may be more ready fds
-   * than we can take at once, so grow before the next wait. */
-  gboolean            grow;
+  guint               kevents_capacity;
+  IoBackendReady      ready;
 } IoBackendEpoll;
 
 static IoBackend *
@@ -54,12 +54,11 @@ epoll_backend_create (GError **error)
       return NULL;
     }
 
-  self = g_new0 (IoBackendEpoll, 1);
-  self->parent.klass = &_io_backend_epoll;
+  self = _io_backend_alloc (&_io_backend_epoll, sizeof (IoBackendEpoll));
   self->epfd = epfd;
-  self->capacity = IO_BACKEND_MIN_EVENTS;
-  self->kevents = g_new (struct epoll_event, self->capacity);
-  self->events = g_new (IoPollEvent, self->capacity);
+  self->kevents_capacity = IO_BACKEND_MIN_EVENTS;
+  self->kevents = g_new (struct epoll_event, self->kevents_capacity);
+  _io_backend_ready_init (&self->ready, self->kevents_capacity);
 
   return &self->parent;
 }
@@ -71,7 +70,7 @@ epoll_backend_destroy (IoBackend *backend)
 
   close (self->epfd);
   g_free (self->kevents);
-  g_free (self->events);
+  _io_backend_ready_clear (&self->ready);
   g_free (self);
 }
 
@@ -93,92 +92,76 @@ epoll_backend_ctl (IoBackendEpoll *self,
   return 0;
 }
 
+/* @op, then @fallback if @op fails with @fallback_errno: the kernel's
+ * view of the fd differs from the loop's in the one way that @op cannot
+ * know about. On failure the fd is left unregistered, even when it was a
+ * MOD that failed on a registration that is still there. */
 static gboolean
-epoll_backend_remove (IoBackendEpoll  *self,
-                      int              fd,
-                      GError         **error)
+epoll_backend_register (IoBackendEpoll  *self,
+                        int              op,
+                        int              fallback_errno,
+                        int              fallback,
+                        int              fd,
+                        IoEvents         events,
+                        GError         **error)
 {
-  int errsv = epoll_backend_ctl (self, EPOLL_CTL_DEL, fd, 0);
+  int errsv = epoll_backend_ctl (self, op, fd, events);
 
-  /* The fd may be closed already (EBADF), or closed and reopened so that
-   * the kernel dropped our registration with the old file (ENOENT). */
-  if (errsv != 0 && errsv != ENOENT && errsv != EBADF)
-    {
-      _io_backend_set_errno_error (error, errsv, "epoll_ctl", fd);
-      return FALSE;
-    }
+  if (errsv == fallback_errno)
+    errsv = epoll_backend_ctl (self, fallback, fd, events);
+  if (errsv == 0)
+    return TRUE;
 
-  return TRUE;
+  epoll_backend_ctl (self, EPOLL_CTL_DEL, fd, 0);
+  _io_backend_set_errno_error (error, errsv, "epoll_ctl", fd);
+  return FALSE;
 }
 
 static gboolean
-epoll_backend_apply (IoBackend  *backend,
-                     int         fd,
-                     gboolean    was_registered,
-                     IoEvents    old_events,
-                     gboolean    registered,
-                     IoEvents    events,
-                     gboolean    reset,
-                     GError    **error)
+epoll_backend_add (IoBackend  *backend,
+                   int         fd,
+                   IoEvents    events,
+                   GError    **error)
 {
-  IoBackendEpoll *self = (IoBackendEpoll *) backend;
-  int errsv;
+  /* EEXIST: still in the interest set under the same file, which a dup
+   * of the fd kept alive through an earlier removal. */
+  return epoll_backend_register ((IoBackendEpoll *) backend, EPOLL_CTL_ADD,
+                                 EEXIST, EPOLL_CTL_MOD, fd, events, error);
+}
 
-  if (!registered)
-    {
-      if (!was_registered && !reset)
-        return TRUE;
-      return epoll_backend_remove (self, fd, error);
-    }
+static gboolean
+epoll_backend_invalidate (IoBackend  *backend,
+                          int         fd,
+                          IoEvents    events,
+                          GError    **error)
+{
+  /* MOD is the cheap probe: it succeeds while the same file is registered
+   * (the common case), and ENOENT means the kernel dropped the closed
+   * file's registration, so the number is a new file to add. */
+  return epoll_backend_register ((IoBackendEpoll *) backend, EPOLL_CTL_MOD,
+                                 ENOENT, EPOLL_CTL_ADD, fd, events, error);
+}
 
-  if (!was_registered)
-    {
-      errsv = epoll_backend_ctl (self, EPOLL_CTL_ADD, fd, events);
-      /* Still in the interest set under the same file: an earlier
-       * removal failed, so the loop's view is behind the kernel's. */
-      if (errsv == EEXIST)
-        errsv = epoll_backend_ctl (self, EPOLL_CTL_MOD, fd, events);
-    }
-  else if (reset)
-    {
-      /* ADD is the cheap probe (as in libev): EEXIST means the same file is
-       * still registered, and a MOD is needed only for new events. */
-      errsv = epoll_backend_ctl (self, EPOLL_CTL_ADD, fd, events);
-      if (errsv == EEXIST)
-        errsv = (old_events & INTEREST_MASK) == (events & INTEREST_MASK)
-                ? 0 : epoll_backend_ctl (self, EPOLL_CTL_MOD, fd, events);
-    }
-  else if ((old_events & INTEREST_MASK) != (events & INTEREST_MASK))
-    {
-      errsv = epoll_backend_ctl (self, EPOLL_CTL_MOD, fd, events);
-      /* Closing the fd dropped the old registration; this is a new file. */
-      if (errsv == ENOENT)
-        errsv = epoll_backend_ctl (self, EPOLL_CTL_ADD, fd, events);
-    }
-  else
-    {
-      return TRUE;
-    }
-
-  if (errsv != 0)
-    {
-      /* Leave the fd unregistered even when it was a MOD that failed on a
-       * registration that is still there; harmless otherwise. */
-      epoll_backend_ctl (self, EPOLL_CTL_DEL, fd, 0);
-      _io_backend_set_errno_error (error, errsv, "epoll_ctl", fd);
-      return FALSE;
-    }
-
-  return TRUE;
+static gboolean
+epoll_backend_modify (IoBackend  *backend,
+                      int         fd,
+                      IoEvents    old_events,
+                      IoEvents    events,
+                      GError    **error)
+{
+  /* The fd may have been closed and reopened meanwhile: as invalidate(). */
+  return epoll_backend_invalidate (backend, fd, events, error);
 }
 
 static void
-epoll_backend_grow (IoBackendEpoll *self)
+epoll_backend_remove (IoBackend *backend,
+                      int        fd,
+                      IoEvents   old_events)
 {
-  self->capacity = _io_backend_grow_capacity (self->capacity, 0, IO_BACKEND_MAX_EVENTS);
-  self->kevents = g_renew (struct epoll_event, self->kevents, self->capacity);
-  self->events = g_renew (IoPollEvent, self->events, self->capacity);
-  self->grow = FALSE;
+  /* Fails only for an fd closed already (EBADF), or closed and reopened
+   * so that the kernel dropped our registration with the old file
+   * (ENOENT): nothing is left to remove either way. */
+  epoll_backend_ctl ((IoBackendEpoll *) backend, EPOLL_CTL_DEL, fd, 0);
 }
 
 static int
@@ -187,28 +170,28 @@ epoll_backend_poll (IoBackend    *backend,
                     IoPollEvent **events)
 {
   IoBackendEpoll *self = (IoBackendEpoll *) backend;
+  guint room = _io_backend_ready_reserve (&self->ready, 0);
   int n, i;
 
-  /* Grow here rather than after the full wait: the caller was still
-   * reading the old array until now. */
-  if (self->grow)
-    epoll_backend_grow (self);
+  if (G_UNLIKELY (room > self->kevents_capacity))
+    {
+      self->kevents = g_renew (struct epoll_event, self->kevents, room);
+      self->kevents_capacity = room;
+    }
 
-  *events = self->events;
+  *events = self->ready.events;
 
-  n = epoll_wait (self->epfd, self->kevents, self->capacity, timeout_ms);
+  n = epoll_wait (self->epfd, self->kevents, (int) room, timeout_ms);
   if (n < 0)
     return errno == EINTR ? 0 : -1;
 
   for (i = 0; i < n; i++)
     {
-      self->events[i].fd = self->kevents[i].data.fd;
-      self->events[i].revents = self->kevents[i].events & REPORTED_MASK;
+      self->ready.events[i].fd = self->kevents[i].data.fd;
+      self->ready.events[i].revents = self->kevents[i].events & REPORTED_MASK;
     }
 
-  if (n == self->capacity && self->capacity < IO_BACKEND_MAX_EVENTS)
-    self->grow = TRUE;
-
+  _io_backend_ready_waited (&self->ready, n, room);
   return n;
 }
 
@@ -224,8 +207,11 @@ const IoBackendClass _io_backend_epoll =
   .kernel_keeps_fds = TRUE,
   .create           = epoll_backend_create,
   .destroy          = epoll_backend_destroy,
-  .check_fd         = NULL,
-  .apply            = epoll_backend_apply,
+  .check_fd         = _io_backend_check_fd_any,
+  .add              = epoll_backend_add,
+  .modify           = epoll_backend_modify,
+  .remove           = epoll_backend_remove,
+  .invalidate       = epoll_backend_invalidate,
   .poll             = epoll_backend_poll,
   .get_fd           = epoll_backend_get_fd,
 };

@@ -7,9 +7,9 @@
  * one fd is an EVFILT_READ and an EVFILT_WRITE registration, and poll()
  * merges their events back into one entry per fd.
  *
- * Changes are batched: apply() appends them to a change list that the next
- * kevent() wait submits, saving a system call per change. Only a first
- * registration (or a reset) goes to the kernel at once, because that is
+ * Changes are batched: modify() and remove() append them to a change list
+ * that the next kevent() wait submits, saving a system call per change.
+ * Only add() and invalidate() go to the kernel at once, because that is
  * where a bad fd must fail in the caller's hands.
  *
  * A handler that asks for no events must still hear of an error or a
@@ -91,15 +91,13 @@ typedef struct
    * is never smaller than the change list. */
   struct kevent *kevents;
   int            kevents_capacity;
-  /* The last wait filled @kevents: grow before the next one. */
-  gboolean       grow;
 
-  /* Handed out by poll(); only poll() may reallocate it. */
-  IoPollEvent   *events;
-  int            events_capacity;
+  /* The fds collected from @kevents, one entry per fd; as large as
+   * @kevents when a wait begins. */
+  IoBackendReady ready;
   guint          poll_serial;
 
-  /* Indexed by fd; covers every fd apply() registered. */
+  /* Indexed by fd; covers every fd add() registered. */
   KqueueFdState *fd_states;
   guint          n_fd_states;
 } IoBackendKqueue;
@@ -128,15 +126,13 @@ kqueue_backend_create (GError **error)
       return NULL;
     }
 
-  self = g_new0 (IoBackendKqueue, 1);
-  self->parent.klass = &_io_backend_kqueue;
+  self = _io_backend_alloc (&_io_backend_kqueue, sizeof (IoBackendKqueue));
   self->kq = kq;
   self->pid = getpid ();
   self->change_serial = 1;
   self->kevents_capacity = IO_BACKEND_MIN_EVENTS;
   self->kevents = g_new (struct kevent, self->kevents_capacity);
-  self->events_capacity = IO_BACKEND_MIN_EVENTS;
-  self->events = g_new (IoPollEvent, self->events_capacity);
+  _io_backend_ready_init (&self->ready, IO_BACKEND_MIN_EVENTS);
 
   return &self->parent;
 }
@@ -153,7 +149,7 @@ kqueue_backend_destroy (IoBackend *backend)
     close (self->kq);
   g_free (self->changes);
   g_free (self->kevents);
-  g_free (self->events);
+  _io_backend_ready_clear (&self->ready);
   g_free (self->fd_states);
   g_free (self);
 }
@@ -349,47 +345,46 @@ kqueue_backend_queue_filter (IoBackendKqueue *self,
 }
 
 static gboolean
-kqueue_backend_apply (IoBackend  *backend,
-                      int         fd,
-                      gboolean    was_registered,
-                      IoEvents    old_events,
-                      gboolean    registered,
-                      IoEvents    events,
-                      gboolean    reset,
-                      GError    **error)
+kqueue_backend_add (IoBackend  *backend,
+                    int         fd,
+                    IoEvents    events,
+                    GError    **error)
 {
   IoBackendKqueue *self = (IoBackendKqueue *) backend;
-  IoEvents old_filters = was_registered ? old_events & FILTER_MASK : 0;
-  IoEvents new_filters = registered ? events & FILTER_MASK : 0;
+
+  return kqueue_backend_register_now (self, kqueue_backend_ensure_fd_state (self, fd),
+                                      fd, 0, events & FILTER_MASK, error);
+}
+
+static gboolean
+kqueue_backend_invalidate (IoBackend  *backend,
+                           int         fd,
+                           IoEvents    events,
+                           GError    **error)
+{
+  IoBackendKqueue *self = (IoBackendKqueue *) backend;
+
+  /* Either filter may be the old file's, or gone with it. */
+  return kqueue_backend_register_now (self, kqueue_backend_ensure_fd_state (self, fd),
+                                      fd, FILTER_MASK, events & FILTER_MASK, error);
+}
+
+/* Queues the changes from @old_filters to @new_filters, or to nothing at
+ * all unless @watched, for an fd registered already. */
+static void
+kqueue_backend_queue_interest (IoBackendKqueue *self,
+                               KqueueFdState   *state,
+                               int              fd,
+                               IoEvents         old_filters,
+                               IoEvents         new_filters,
+                               gboolean         watched)
+{
   IoEvents old_watch, new_watch;
-  KqueueFdState *state;
-
-  /* The loop refuses these; never index fd_states with one. */
-  if (fd < 0)
-    {
-      if (registered)
-        _io_backend_set_errno_error (error, EBADF, "kevent", fd);
-      return !registered;
-    }
-
-  if (registered)
-    {
-      state = kqueue_backend_ensure_fd_state (self, fd);
-      if (!was_registered || reset)
-        return kqueue_backend_register_now (self, state, fd, old_filters,
-                                            new_filters, error);
-    }
-  else
-    {
-      state = kqueue_backend_fd_state (self, fd);
-      if (state == NULL)
-        return TRUE;
-    }
 
   /* A watch that stays keeps its filter and mode; a new one is
    * edge-triggered until it sees EV_EOF. */
   old_watch = state->watch;
-  if (!registered || new_filters != 0)
+  if (!watched || new_filters != 0)
     new_watch = 0;
   else if (old_watch != 0)
     new_watch = old_watch;
@@ -412,8 +407,38 @@ kqueue_backend_apply (IoBackend  *backend,
                                (new_watch & IO_EVENTS_WRITE) != 0);
 
   state->watch = new_watch;
-  state->watched = registered;
+  state->watched = watched;
+}
+
+static gboolean
+kqueue_backend_modify (IoBackend  *backend,
+                       int         fd,
+                       IoEvents    old_events,
+                       IoEvents    events,
+                       GError    **error)
+{
+  IoBackendKqueue *self = (IoBackendKqueue *) backend;
+
+  /* Queued: the errors of an fd closed meanwhile come back from the
+   * wait, and poll() reports them as IO_EVENTS_ERROR. */
+  kqueue_backend_queue_interest (self, kqueue_backend_ensure_fd_state (self, fd), fd,
+                                 old_events & FILTER_MASK, events & FILTER_MASK, TRUE);
   return TRUE;
+}
+
+static void
+kqueue_backend_remove (IoBackend *backend,
+                       int        fd,
+                       IoEvents   old_events)
+{
+  IoBackendKqueue *self = (IoBackendKqueue *) backend;
+  KqueueFdState *state = kqueue_backend_fd_state (self, fd);
+
+  /* Queued too: kqueue keys its knotes by number and drops them when the
+   * fd is closed, and a later registration of the number drops what is
+   * still queued for it (register_now()). */
+  if (state != NULL)
+    kqueue_backend_queue_interest (self, state, fd, old_events & FILTER_MASK, 0, FALSE);
 }
 
 /* The IoEvents of one returned kevent, or 0 to ignore it. */
@@ -476,19 +501,6 @@ kqueue_backend_revents (IoBackendKqueue     *self,
   return revents;
 }
 
-static void
-kqueue_backend_grow (IoBackendKqueue *self)
-{
-  int capacity = _io_backend_grow_capacity (self->kevents_capacity, 0, IO_BACKEND_MAX_EVENTS);
-
-  if (capacity > self->kevents_capacity)
-    {
-      self->kevents_capacity = capacity;
-      self->kevents = g_renew (struct kevent, self->kevents, capacity);
-    }
-  self->grow = FALSE;
-}
-
 /* Appends kevents[0..@n) to the events after the first @n_out, merging
  * each fd's filters into one entry. Returns the new number of entries. */
 static int
@@ -513,9 +525,9 @@ kqueue_backend_collect (IoBackendKqueue *self,
        * merge into another fd's entry. */
       if (state != NULL && state->poll_serial == self->poll_serial &&
           state->merge_index < n_out &&
-          self->events[state->merge_index].fd == fd)
+          self->ready.events[state->merge_index].fd == fd)
         {
-          self->events[state->merge_index].revents |= revents;
+          self->ready.events[state->merge_index].revents |= revents;
           continue;
         }
 
@@ -524,8 +536,8 @@ kqueue_backend_collect (IoBackendKqueue *self,
           state->poll_serial = self->poll_serial;
           state->merge_index = n_out;
         }
-      self->events[n_out].fd = fd;
-      self->events[n_out].revents = revents;
+      self->ready.events[n_out].fd = fd;
+      self->ready.events[n_out].revents = revents;
       n_out++;
     }
 
@@ -583,33 +595,19 @@ kqueue_backend_poll (IoBackend    *backend,
 {
   IoBackendKqueue *self = (IoBackendKqueue *) backend;
   static const struct timespec no_wait = { 0, 0 };
-  struct timespec ts, *tsp = NULL;
+  struct timespec ts;
+  struct timespec *tsp = _io_backend_timeout_to_timespec (timeout_ms, &ts) ? &ts : NULL;
   gboolean submitted = self->n_changes > 0;
+  int capacity = (int) _io_backend_ready_reserve (&self->ready, (guint) self->kevents_capacity);
   int n, room, n_out = 0;
 
-  /* Grow here rather than after the full wait: the caller was still
-   * reading the old array until now. */
-  if (self->grow)
-    kqueue_backend_grow (self);
-  if (self->events_capacity < self->kevents_capacity)
+  if (G_UNLIKELY (self->kevents_capacity < capacity))
     {
-      self->events_capacity = self->kevents_capacity;
-      g_free (self->events);
-      self->events = g_new (IoPollEvent, self->events_capacity);
+      self->kevents_capacity = capacity;
+      self->kevents = g_renew (struct kevent, self->kevents, capacity);
     }
 
-  *events = self->events;
-
-  if (timeout_ms >= 0)
-    {
-      gint64 sec;
-      long nsec;
-
-      _io_backend_split_timeout (timeout_ms, &sec, &nsec);
-      ts.tv_sec = (time_t) sec;
-      ts.tv_nsec = nsec;
-      tsp = &ts;
-    }
+  *events = self->ready.events;
 
   self->poll_serial++;
 
@@ -626,8 +624,8 @@ kqueue_backend_poll (IoBackend    *backend,
 #endif
 
   /* Only the array's first part: the changes that collect() queues can
-   * grow @kevents beyond @events. */
-  room = self->events_capacity - n_out;
+   * grow @kevents beyond @ready. */
+  room = capacity - n_out;
   n = kevent (self->kq, self->changes, self->n_changes,
               self->kevents, room, tsp);
   if (n < 0)
@@ -647,17 +645,15 @@ kqueue_backend_poll (IoBackend    *backend,
 
   n_out = kqueue_backend_collect (self, n, n_out);
 
-  if (n > 0 && n == room && self->kevents_capacity < IO_BACKEND_MAX_EVENTS)
-    self->grow = TRUE;
+  _io_backend_ready_waited (&self->ready, n, (guint) room);
 
   /* When a change fails, kevent() returns its error at once, without
    * waiting or collecting any event: so the wait is still to do. Only
    * peek if there is already something to report. */
   if (submitted && kqueue_backend_only_change_errors (self, n) &&
-      n_out < self->events_capacity)
+      n_out < capacity)
     {
-      n = kevent (self->kq, NULL, 0, self->kevents,
-                  MIN (self->kevents_capacity, self->events_capacity) - n_out,
+      n = kevent (self->kq, NULL, 0, self->kevents, capacity - n_out,
                   n_out > 0 ? &no_wait : tsp);
       if (n < 0)
         {
@@ -690,8 +686,11 @@ const IoBackendClass _io_backend_kqueue =
   .kernel_keeps_fds = TRUE,
   .create           = kqueue_backend_create,
   .destroy          = kqueue_backend_destroy,
-  .check_fd         = NULL,
-  .apply            = kqueue_backend_apply,
+  .check_fd         = _io_backend_check_fd_any,
+  .add              = kqueue_backend_add,
+  .modify           = kqueue_backend_modify,
+  .remove           = kqueue_backend_remove,
+  .invalidate       = kqueue_backend_invalidate,
   .poll             = kqueue_backend_poll,
   .get_fd           = kqueue_backend_get_fd,
 };

@@ -32,18 +32,16 @@ typedef struct
   int           *slot_of_fd;
   guint          n_slot_of_fd;
 
-  /* Handed out by poll(); only poll() may reallocate it. */
-  IoPollEvent   *events;
-  guint          events_capacity;
+  /* As large as @pfds. */
+  IoBackendReady ready;
 } IoBackendPoll;
 
 static IoBackend *
 poll_backend_create (GError **error)
 {
-  IoBackendPoll *self = g_new0 (IoBackendPoll, 1);
+  IoBackendPoll *self = _io_backend_alloc (&_io_backend_poll, sizeof (IoBackendPoll));
 
-  self->parent.klass = &_io_backend_poll;
-
+  _io_backend_ready_init (&self->ready, 0);
   return &self->parent;
 }
 
@@ -54,7 +52,7 @@ poll_backend_destroy (IoBackend *backend)
 
   g_free (self->pfds);
   g_free (self->slot_of_fd);
-  g_free (self->events);
+  _io_backend_ready_clear (&self->ready);
   g_free (self);
 }
 
@@ -101,9 +99,11 @@ io_events_from_poll_revents (short revents)
 }
 
 static void
-poll_backend_remove (IoBackendPoll *self,
-                     int            fd)
+poll_backend_remove (IoBackend *backend,
+                     int        fd,
+                     IoEvents   old_events)
 {
+  IoBackendPoll *self = (IoBackendPoll *) backend;
   int slot = poll_backend_slot (self, fd);
   guint last;
 
@@ -121,7 +121,7 @@ poll_backend_remove (IoBackendPoll *self,
 
 /* -1 (with @error set) if memory runs out. */
 static int
-poll_backend_add (IoBackendPoll  *self,
+poll_backend_new_slot (IoBackendPoll  *self,
                   int             fd,
                   GError        **error)
 {
@@ -169,44 +169,36 @@ poll_backend_add (IoBackendPoll  *self,
   return slot;
 }
 
+/* add(), modify() and invalidate() alike: keyed by number, not by file,
+ * the array needs nothing special for a new file, and a closed fd is the
+ * loop's to refuse (or poll()'s to report as POLLNVAL). */
 static gboolean
-poll_backend_apply (IoBackend  *backend,
+poll_backend_watch (IoBackend  *backend,
                     int         fd,
-                    gboolean    was_registered,
-                    IoEvents    old_events,
-                    gboolean    registered,
                     IoEvents    events,
-                    gboolean    reset,
                     GError    **error)
 {
   IoBackendPoll *self = (IoBackendPoll *) backend;
-  int slot;
+  int slot = poll_backend_slot (self, fd);
 
-  /* The loop refuses these; never index slot_of_fd with one. */
-  if (fd < 0)
-    {
-      if (registered)
-        _io_backend_set_errno_error (error, EBADF, "poll", fd);
-      return !registered;
-    }
-
-  if (!registered)
-    {
-      poll_backend_remove (self, fd);
-      return TRUE;
-    }
-
-  /* Keyed by number, not by file: a reset needs nothing special, and a
-   * closed fd is the loop's to refuse. */
-  slot = poll_backend_slot (self, fd);
   if (slot < 0)
-    slot = poll_backend_add (self, fd, error);
+    slot = poll_backend_new_slot (self, fd, error);
   if (slot < 0)
     return FALSE;
 
   self->pfds[slot].events = poll_events_from_io_events (events);
 
   return TRUE;
+}
+
+static gboolean
+poll_backend_modify (IoBackend  *backend,
+                     int         fd,
+                     IoEvents    old_events,
+                     IoEvents    events,
+                     GError    **error)
+{
+  return poll_backend_watch (backend, fd, events, error);
 }
 
 static int
@@ -218,16 +210,9 @@ poll_backend_poll (IoBackend    *backend,
   guint i;
   int n, n_out = 0;
 
-  /* apply() must not move the array the caller may still be reading, so
-   * it follows the number of fds here. */
-  if (self->events_capacity < self->n_pfds)
-    {
-      self->events_capacity = self->pfds_capacity;
-      g_free (self->events);
-      self->events = g_new (IoPollEvent, self->events_capacity);
-    }
-
-  *events = self->events;
+  /* Grown here, not in add(): the caller may still be reading it. */
+  _io_backend_ready_reserve (&self->ready, self->pfds_capacity);
+  *events = self->ready.events;
 
   n = poll (self->pfds, self->n_pfds, timeout_ms);
   if (n < 0)
@@ -240,18 +225,12 @@ poll_backend_poll (IoBackend    *backend,
       if (pfd->revents == 0)
         continue;
 
-      self->events[n_out].fd = pfd->fd;
-      self->events[n_out].revents = io_events_from_poll_revents (pfd->revents);
+      self->ready.events[n_out].fd = pfd->fd;
+      self->ready.events[n_out].revents = io_events_from_poll_revents (pfd->revents);
       n_out++;
     }
 
   return n_out;
-}
-
-static int
-poll_backend_get_fd (IoBackend *backend)
-{
-  return -1;
 }
 
 const IoBackendClass _io_backend_poll =
@@ -261,8 +240,11 @@ const IoBackendClass _io_backend_poll =
   .kernel_keeps_fds = FALSE,
   .create           = poll_backend_create,
   .destroy          = poll_backend_destroy,
-  .check_fd         = NULL,
-  .apply            = poll_backend_apply,
+  .check_fd         = _io_backend_check_fd_any,
+  .add              = poll_backend_watch,
+  .modify           = poll_backend_modify,
+  .remove           = poll_backend_remove,
+  .invalidate       = poll_backend_watch,
   .poll             = poll_backend_poll,
-  .get_fd           = poll_backend_get_fd,
+  .get_fd           = _io_backend_get_no_fd,
 };

@@ -45,10 +45,9 @@ typedef struct
 static IoBackend *
 select_backend_create (GError **error)
 {
-  IoBackendSelect *self = g_new0 (IoBackendSelect, 1);
+  IoBackendSelect *self = _io_backend_alloc (&_io_backend_select, sizeof (IoBackendSelect));
   int i;
 
-  self->parent.klass = &_io_backend_select;
   FD_ZERO (&self->read_set);
   FD_ZERO (&self->write_set);
   self->max_fd = -1;
@@ -81,9 +80,11 @@ select_backend_check_fd (IoBackend  *backend,
 }
 
 static void
-select_backend_remove (IoBackendSelect *self,
-                       int              fd)
+select_backend_remove (IoBackend *backend,
+                       int        fd,
+                       IoEvents   old_events)
 {
+  IoBackendSelect *self = (IoBackendSelect *) backend;
   int slot = self->slot_of_fd[fd];
   guint i;
 
@@ -109,47 +110,23 @@ select_backend_remove (IoBackendSelect *self,
     }
 }
 
-static void
-select_backend_add (IoBackendSelect *self,
-                    int              fd)
-{
-  if (self->slot_of_fd[fd] >= 0)
-    return;
-
-  self->slot_of_fd[fd] = self->n_fds;
-  self->fds[self->n_fds++] = fd;
-  self->max_fd = MAX (self->max_fd, fd);
-}
-
+/* add(), modify() and invalidate() alike: keyed by number, not by file,
+ * the sets need nothing special for a new file, and a closed fd is the
+ * loop's to refuse (or select()'s to fail on, see report_bad_fds()). */
 static gboolean
-select_backend_apply (IoBackend  *backend,
+select_backend_watch (IoBackend  *backend,
                       int         fd,
-                      gboolean    was_registered,
-                      IoEvents    old_events,
-                      gboolean    registered,
                       IoEvents    events,
-                      gboolean    reset,
                       GError    **error)
 {
   IoBackendSelect *self = (IoBackendSelect *) backend;
 
-  /* check_fd() refused it already, but never index the sets with it. */
-  if (fd < 0 || fd >= FD_SETSIZE)
+  if (self->slot_of_fd[fd] < 0)
     {
-      if (!registered)
-        return TRUE;
-      return select_backend_check_fd (backend, fd, error);
+      self->slot_of_fd[fd] = self->n_fds;
+      self->fds[self->n_fds++] = fd;
+      self->max_fd = MAX (self->max_fd, fd);
     }
-
-  if (!registered)
-    {
-      select_backend_remove (self, fd);
-      return TRUE;
-    }
-
-  /* Keyed by number, not by file: a reset needs nothing special, and a
-   * closed fd is the loop's to refuse. */
-  select_backend_add (self, fd);
 
   if (events & IO_EVENTS_READ)
     FD_SET (fd, &self->read_set);
@@ -162,6 +139,16 @@ select_backend_apply (IoBackend  *backend,
     FD_CLR (fd, &self->write_set);
 
   return TRUE;
+}
+
+static gboolean
+select_backend_modify (IoBackend  *backend,
+                       int         fd,
+                       IoEvents    old_events,
+                       IoEvents    events,
+                       GError    **error)
+{
+  return select_backend_watch (backend, fd, events, error);
 }
 
 /* One of our fds was closed under us: select() refuses the whole set.
@@ -196,20 +183,17 @@ select_backend_poll (IoBackend    *backend,
   IoBackendSelect *self = (IoBackendSelect *) backend;
   fd_set read_ready = self->read_set;
   fd_set write_ready = self->write_set;
+  struct timespec ts;
   struct timeval tv, *tvp = NULL;
   guint i;
   int n, n_out = 0;
 
   *events = self->events;
 
-  if (timeout_ms >= 0)
+  if (_io_backend_timeout_to_timespec (timeout_ms, &ts))
     {
-      gint64 sec;
-      long nsec;
-
-      _io_backend_split_timeout (timeout_ms, &sec, &nsec);
-      tv.tv_sec = (time_t) sec;
-      tv.tv_usec = (suseconds_t) (nsec / 1000);
+      tv.tv_sec = ts.tv_sec;
+      tv.tv_usec = (suseconds_t) (ts.tv_nsec / 1000);
       tvp = &tv;
     }
 
@@ -250,12 +234,6 @@ select_backend_poll (IoBackend    *backend,
   return n_out;
 }
 
-static int
-select_backend_get_fd (IoBackend *backend)
-{
-  return -1;
-}
-
 const IoBackendClass _io_backend_select =
 {
   .name             = "select",
@@ -264,7 +242,10 @@ const IoBackendClass _io_backend_select =
   .create           = select_backend_create,
   .destroy          = select_backend_destroy,
   .check_fd         = select_backend_check_fd,
-  .apply            = select_backend_apply,
+  .add              = select_backend_watch,
+  .modify           = select_backend_modify,
+  .remove           = select_backend_remove,
+  .invalidate       = select_backend_watch,
   .poll             = select_backend_poll,
-  .get_fd           = select_backend_get_fd,
+  .get_fd           = _io_backend_get_no_fd,
 };

@@ -1,7 +1,12 @@
-/* io-backend.c: the table of built backends and their shared helpers
+/* io-backend.c: the table of built backends and what they share
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The backends in order of preference; the allocation every create()
+ * starts with; the default check_fd() and get_fd(); errno to GError; the
+ * array of ready fds that epoll, kqueue and poll size as they go; and the
+ * timeout conversion of kqueue and select.
  */
 #include "config.h"
 
@@ -50,6 +55,30 @@ _io_backend_lookup (const char *name)
   return NULL;
 }
 
+gpointer
+_io_backend_alloc (const IoBackendClass *klass,
+                   gsize                 size)
+{
+  IoBackend *backend = g_malloc0 (size);
+
+  backend->klass = klass;
+  return backend;
+}
+
+gboolean
+_io_backend_check_fd_any (IoBackend  *backend,
+                          int         fd,
+                          GError    **error)
+{
+  return TRUE;
+}
+
+int
+_io_backend_get_no_fd (IoBackend *backend)
+{
+  return -1;
+}
+
 static IoLoopError
 error_code_from_errno (int errsv)
 {
@@ -66,9 +95,6 @@ error_code_from_errno (int errsv)
     }
 }
 
-/* @call is the system call's name without parentheses ("epoll_ctl");
- * @fd is the descriptor the call was about, or -1 if none (creating the
- * backend itself). */
 void
 _io_backend_set_errno_error (GError     **error,
                              int          errsv,
@@ -123,11 +149,63 @@ _io_backend_grow_capacity (guint capacity,
   return MIN (next, limit);
 }
 
-void
-_io_backend_split_timeout (int     timeout_ms,
-                           gint64 *seconds,
-                           long   *nanoseconds)
+gboolean
+_io_backend_timeout_to_timespec (int              timeout_ms,
+                                 struct timespec *ts)
 {
-  *seconds = timeout_ms / 1000;
-  *nanoseconds = (long) (timeout_ms % 1000) * 1000000L;
+  if (timeout_ms < 0)
+    return FALSE;
+
+  ts->tv_sec = timeout_ms / 1000;
+  ts->tv_nsec = (long) (timeout_ms % 1000) * 1000000L;
+  return TRUE;
+}
+
+void
+_io_backend_ready_init (IoBackendReady *ready,
+                        guint           capacity)
+{
+  ready->events = capacity > 0 ? g_new (IoPollEvent, capacity) : NULL;
+  ready->capacity = capacity;
+  ready->filled = FALSE;
+}
+
+void
+_io_backend_ready_clear (IoBackendReady *ready)
+{
+  g_clear_pointer (&ready->events, g_free);
+  ready->capacity = 0;
+}
+
+guint
+_io_backend_ready_reserve (IoBackendReady *ready,
+                           guint           needed)
+{
+  guint capacity = ready->capacity;
+
+  if (G_UNLIKELY (ready->filled))
+    {
+      capacity = _io_backend_grow_capacity (capacity, 0, IO_BACKEND_MAX_EVENTS);
+      ready->filled = FALSE;
+    }
+  capacity = MAX (capacity, needed);
+
+  if (G_UNLIKELY (capacity > ready->capacity))
+    {
+      /* Nothing in it is read any more: no need to copy. */
+      g_free (ready->events);
+      ready->events = g_new (IoPollEvent, capacity);
+      ready->capacity = capacity;
+    }
+
+  return ready->capacity;
+}
+
+void
+_io_backend_ready_waited (IoBackendReady *ready,
+                          int             n,
+                          guint           room)
+{
+  if (n > 0 && (guint) n == room && ready->capacity < IO_BACKEND_MAX_EVENTS)
+    ready->filled = TRUE;
 }

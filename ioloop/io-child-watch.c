@@ -131,10 +131,7 @@ watch_try_reap (IoChildWatch *watch)
     }
   watch_unref (watch);
   if (G_UNLIKELY (error != NULL))
-    {
-      io_loop_report_exception (loop, error);
-      g_error_free (error);
-    }
+    _io_loop_report_and_free (loop, error);
   g_object_unref (loop);
   return TRUE;
 }

@@ -16,7 +16,8 @@
 #include "io-glib-private.h"
 
 /* A hosted context's fd that the loop cannot watch (another handler has
- * it) is polled separately, at least this often. */
+ * it, or its number now names a file the loop refuses) is polled
+ * separately, at least this often. */
 #define UNWATCHED_POLL_MS 10
 
 static GQuark
@@ -189,14 +190,14 @@ hosted_sync_fds (IoHostedContext *host)
           _io_loop_update_internal_handler (host->loop, entry->fd, entry->want);
           entry->events = entry->want;
         }
-      else if (host->refresh)
+      else if (host->refresh &&
+               !_io_loop_refresh_internal_handler (host->loop, entry->fd))
         {
           /* The fd may have been closed and its number reused by a new
            * file since the last poll, which epoll and kqueue would not
-           * notice: adding the handler again makes the loop register the
-           * fd anew (one epoll_ctl, batched with the other changes). */
+           * notice: the refresh registered it anew (one epoll_ctl). Now
+           * it cannot be watched: it is polled apart. */
           hosted_fd_unwatch (host, entry);
-          hosted_fd_watch (host, entry);
         }
       if (!entry->watched)
         host->n_unwatched++;

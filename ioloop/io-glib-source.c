@@ -128,9 +128,10 @@ loop_source_usable (IoLoopSource *ls)
   if (g_error_matches (error, IO_LOOP_ERROR, IO_LOOP_ERROR_FORKED) && !ls->reported_fork)
     {
       ls->reported_fork = TRUE;
-      io_loop_report_exception (ls->loop, error);
+      _io_loop_report_and_free (ls->loop, error);
     }
-  g_error_free (error);
+  else
+    g_error_free (error);
   return FALSE;
 }
 
@@ -214,8 +215,9 @@ loop_source_dispatch (GSource     *source,
        * busy elsewhere or was closed meanwhile is no failure. */
       if (!g_error_matches (error, IO_LOOP_ERROR, IO_LOOP_ERROR_RUNNING) &&
           !g_error_matches (error, IO_LOOP_ERROR, IO_LOOP_ERROR_CLOSED))
-        io_loop_report_exception (ls->loop, error);
-      g_clear_error (&error);
+        _io_loop_report_and_free (ls->loop, error);
+      else
+        g_error_free (error);
     }
 
   return io_loop_is_closed (ls->loop) ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;

@@ -3,10 +3,13 @@
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * One slot per fd number, for O(1) lookup. Interest updates are queued and
- * applied just before the next poll, each fd once, so that a handler updated
- * several times costs at most one call into the kernel; registration and
- * removal reach the kernel at once (see unregister_now()).
+ * One slot per fd number, for O(1) lookup, holding what the backend was
+ * last told about the fd. sync_slot() is the one place that turns a
+ * handler's interest into the backend's add(), modify(), remove() or
+ * invalidate(). Interest updates are queued and flushed just before the
+ * next poll, each fd once, so that a handler updated several times costs
+ * at most one call into the kernel; registration and removal reach the
+ * backend at once (see _io_loop_detach_handler()).
  */
 #include "config.h"
 
@@ -150,8 +153,7 @@ check_watchable (IoLoopPrivate  *priv,
                      "block devices are always ready"), fd);
       return FALSE;
     }
-  return priv->backend_class->check_fd == NULL ||
-         priv->backend_class->check_fd (priv->backend, fd, error);
+  return priv->backend_class->check_fd (priv->backend, fd, error);
 }
 
 /* Interest updates wait here until the next poll, so that a handler
@@ -173,6 +175,54 @@ _io_loop_queue_change (IoLoopPrivate *priv,
   priv->changes[priv->n_changes++] = fd;
 }
 
+/* The one place that decides what the backend is told about @fd: to
+ * watch it (@want) for @events, or not at all, given what it was told
+ * last (slot->kernel_registered, slot->kernel_events) and whether the fd
+ * may be a new file since (@stale: then whatever the kernel holds for the
+ * number is not trusted). Removal cannot fail; any other failure leaves
+ * the fd unregistered. */
+static gboolean
+sync_slot (IoLoopPrivate  *priv,
+           int             fd,
+           gboolean        want,
+           guint32         events,
+           gboolean        stale,
+           GError        **error)
+{
+  const IoBackendClass *klass = priv->backend_class;
+  IoFdSlot *slot = &priv->fds[fd];
+  gboolean ok = TRUE;
+
+  if (!want)
+    {
+      if (!slot->kernel_registered)
+        return TRUE;
+      klass->remove (priv->backend, fd, slot->kernel_events);
+    }
+  else if (stale)
+    ok = klass->invalidate (priv->backend, fd, events, error);
+  else if (!slot->kernel_registered)
+    ok = klass->add (priv->backend, fd, events, error);
+  else if (events != slot->kernel_events)
+    ok = klass->modify (priv->backend, fd, slot->kernel_events, events, error);
+  else
+    return TRUE;
+
+  if (ok && want)
+    {
+      slot->kernel_registered = TRUE;
+      slot->kernel_events = events;
+      notify_fd_observers (priv, fd, TRUE, events);
+    }
+  else if (slot->kernel_registered)
+    {
+      slot->kernel_registered = FALSE;
+      slot->kernel_events = 0;
+      notify_fd_observers (priv, fd, FALSE, 0);
+    }
+  return ok;
+}
+
 void
 _io_loop_flush_changes (IoLoopPrivate *priv)
 {
@@ -183,39 +233,13 @@ _io_loop_flush_changes (IoLoopPrivate *priv)
       int fd = priv->changes[i];
       IoFdSlot *slot = &priv->fds[fd];
       IoHandler *handler = slot->handler;
-      gboolean want = handler != NULL;
-      guint32 events = want ? handler->events & ~IO_EVENTS_ERROR : 0;
-      GError *error = NULL;
+      guint32 events = handler != NULL ? handler->events & ~IO_EVENTS_ERROR : 0;
 
       slot->dirty = FALSE;
-      if (want == slot->kernel_registered && events == slot->kernel_events &&
-          !slot->reset)
-        continue;
-
-      if (priv->backend_class->apply (priv->backend, fd,
-                                      slot->kernel_registered,
-                                      slot->kernel_events, want, events,
-                                      slot->reset, &error))
-        {
-          slot->kernel_registered = want;
-          slot->kernel_events = events;
-          notify_fd_observers (priv, fd, want, events);
-        }
-      else
-        {
-          gboolean was_registered = slot->kernel_registered;
-
-          /* The handler hears of it as an error condition, as it would
-           * from poll() for a closed fd. */
-          slot->kernel_registered = FALSE;
-          slot->kernel_events = 0;
-          if (want)
-            g_array_append_val (priv->failed_fds, fd);
-          g_clear_error (&error);
-          if (was_registered)
-            notify_fd_observers (priv, fd, FALSE, 0);
-        }
-      slot->reset = FALSE;
+      /* The handler hears of a failure as an error condition, as it would
+       * from poll() for a closed fd. */
+      if (!sync_slot (priv, fd, handler != NULL, events, FALSE, NULL))
+        g_array_append_val (priv->failed_fds, fd);
     }
   priv->n_changes = 0;
 }
@@ -241,30 +265,17 @@ _io_loop_free_handler (IoLoopPrivate *priv,
     g_free (handler);
 }
 
-/* The kernel forgets a removed fd at once, not at the next poll: the
- * caller may close the fd the moment removal returns, and then the number
- * is anyone's (another thread's socket, a dup2() target), so a late
- * removal by number would touch a file that is not ours, and miss ours if
- * it lives on in a dup or a child (epoll would go on reporting it). */
-static void
-unregister_now (IoLoopPrivate *priv,
-                int            fd)
-{
-  IoFdSlot *slot = &priv->fds[fd];
-
-  /* Removing a closed fd is not an error, and nothing else can fail. */
-  priv->backend_class->apply (priv->backend, fd, TRUE, slot->kernel_events,
-                              FALSE, 0, slot->reset, NULL);
-  slot->kernel_registered = FALSE;
-  slot->kernel_events = 0;
-  slot->reset = FALSE;
-  notify_fd_observers (priv, fd, FALSE, 0);
-}
-
 /* Detaches the handler of @fd; it is freed (and its notify run) now, or
- * after its callback returns if it is running. A closing loop leaves the
- * kernel alone, as it drops the whole backend next, and so does a forked
- * child, whose kernel set is the parent's until re-init rebuilds it. */
+ * after its callback returns if it is running.
+ *
+ * The backend forgets a removed fd now, not at the next flush: the caller
+ * may close the fd the moment removal returns, and then the number is
+ * anyone's (another thread's socket, a dup2() target), so a late removal
+ * by number would touch a file that is not ours, and miss ours if it
+ * lives on in a dup or a child (epoll would go on reporting it). A
+ * closing loop leaves the kernel alone, as it drops the whole backend
+ * next, and so does a forked child, whose kernel set is the parent's
+ * until re-init rebuilds it. */
 void
 _io_loop_detach_handler (IoLoopPrivate *priv,
                          int            fd)
@@ -272,9 +283,8 @@ _io_loop_detach_handler (IoLoopPrivate *priv,
   IoHandler *handler = priv->fds[fd].handler;
 
   priv->fds[fd].handler = NULL;
-  if (priv->fds[fd].kernel_registered && !_io_loop_is_closed_priv (priv) &&
-      !_io_loop_is_forked (priv))
-    unregister_now (priv, fd);
+  if (!_io_loop_is_closed_priv (priv) && !_io_loop_is_forked (priv))
+    sync_slot (priv, fd, FALSE, 0, FALSE, NULL);
 
   if (handler->dispatching)
     handler->removed = TRUE;
@@ -306,14 +316,10 @@ _io_loop_attach_handler (IoLoopPrivate  *priv,
   slot = &priv->fds[fd];
 
   /* A slot without a handler is never registered (removal unregisters at
-   * once), so this is a first registration: it asks the backend now, so
-   * that a bad fd is refused here rather than found out at the next poll. */
-  if (!priv->backend_class->apply (priv->backend, fd, FALSE, 0, TRUE,
-                                   events & ~IO_EVENTS_ERROR, FALSE, error))
+   * once), so this is a first registration, made now, so that a bad fd is
+   * refused here rather than found out at the next poll. */
+  if (!sync_slot (priv, fd, TRUE, events & ~IO_EVENTS_ERROR, FALSE, error))
     return FALSE;
-  slot->kernel_registered = TRUE;
-  slot->kernel_events = events & ~IO_EVENTS_ERROR;
-  notify_fd_observers (priv, fd, TRUE, slot->kernel_events);
 
   handler = slot->spare != NULL ? g_steal_pointer (&slot->spare) : g_new (IoHandler, 1);
   handler->func = func;
@@ -554,6 +560,20 @@ _io_loop_update_internal_handler (IoLoop   *loop,
       handler->events = events;
       _io_loop_queue_change (priv, fd);
     }
+}
+
+gboolean
+_io_loop_refresh_internal_handler (IoLoop *loop,
+                                   int     fd)
+{
+  IoLoopPrivate *priv = _io_loop_get_private (loop);
+  IoHandler *handler = fd >= 0 && fd < priv->n_fds ? priv->fds[fd].handler : NULL;
+
+  if (handler == NULL || !handler->internal)
+    return FALSE;
+  /* As for a new handler: the number may name a file the loop refuses. */
+  return check_watchable (priv, fd, NULL) &&
+         sync_slot (priv, fd, TRUE, handler->events & ~IO_EVENTS_ERROR, TRUE, NULL);
 }
 
 void

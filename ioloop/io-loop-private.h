@@ -133,7 +133,6 @@ typedef struct
   guint32    kernel_events;
   guint8     kernel_registered;
   guint8     dirty;       /* queued in the change list */
-  guint8     reset;       /* fd may be a new file: re-register */
 } IoFdSlot;
 
 /* ---- the loop ---------------------------------------------------------- */
@@ -330,6 +329,13 @@ void           _io_loop_update_internal_handler (IoLoop         *loop,
                                                  IoEvents        events);
 void           _io_loop_remove_internal_handler (IoLoop         *loop,
                                                  int             fd);
+/* Registers the fd of an internal handler anew, as the new file its
+ * number may name by now (io-glib-host.c: GLib's fds come and go behind
+ * the loop's back), through the backend's invalidate(). FALSE if the fd
+ * cannot be watched any more: it is then unregistered, and the caller
+ * removes the handler. */
+gboolean       _io_loop_refresh_internal_handler (IoLoop        *loop,
+                                                  int            fd);
 
 /* Shared between the core files: io-handler.c */
 void           _io_loop_queue_change    (IoLoopPrivate  *priv,
@@ -359,7 +365,10 @@ void           _io_loop_cancel_timeouts (IoLoopPrivate  *priv);
 void           _io_loop_arm_alarm       (IoLoopPrivate  *priv);
 void           _io_loop_disarm_alarm    (IoLoopPrivate  *priv);
 
-/* io-loop.c */
+/* io-loop.c: the one function that reports a failed callback (every
+ * kind: handlers, timeouts, callbacks, IoAsync, signals, child watches,
+ * the GLib integration) through handle-exception and callback-exception;
+ * takes @error and frees it. */
 void           _io_loop_report_and_free (IoLoop         *loop,
                                          GError         *error);
 gboolean       _io_loop_kernel_keeps_fds (IoLoop        *loop);

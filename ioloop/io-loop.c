@@ -1,7 +1,13 @@
-/* io-loop.c: the loop object, its handler table and the dispatch loop
+/* io-loop.c: the loop object and its iteration
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The GObject, its state and checks, the iteration (queued callbacks,
+ * timeouts, poll, dispatch of the ready handlers), closing, fork re-init,
+ * the choice of backend, and _io_loop_report_and_free(), the one report of
+ * every failed callback. The handler table and the change list are in
+ * io-handler.c, the timeouts in io-timeout.c.
  */
 #include "config.h"
 
@@ -108,23 +114,27 @@ void
 io_loop_report_exception (IoLoop       *loop,
                           const GError *error)
 {
-  gboolean handled = FALSE;
-
   g_return_if_fail (IO_IS_LOOP (loop));
   g_return_if_fail (error != NULL);
 
-  g_signal_emit (loop, signals[HANDLE_EXCEPTION], 0, error, &handled);
-  if (!handled)
-    g_signal_emit (loop, signals[CALLBACK_EXCEPTION], 0, error);
+  _io_loop_report_and_free (loop, g_error_copy (error));
 }
 
-/* Reports and frees an error a callback left. */
+/* The one place that emits #IoLoop::handle-exception and
+ * #IoLoop::callback-exception, for every kind of callback and for the
+ * loop's own failures that have no caller to return them to. Takes
+ * @error and frees it once both signals ran. The loop is kept alive
+ * meanwhile: a signal handler may drop the last other reference. */
 void
 _io_loop_report_and_free (IoLoop *loop,
                           GError *error)
 {
+  gboolean handled = FALSE;
+
   g_object_ref (loop);
-  io_loop_report_exception (loop, error);
+  g_signal_emit (loop, signals[HANDLE_EXCEPTION], 0, error, &handled);
+  if (!handled)
+    g_signal_emit (loop, signals[CALLBACK_EXCEPTION], 0, error);
   g_error_free (error);
   g_object_unref (loop);
 }
@@ -1090,13 +1100,10 @@ io_loop_reinit_after_fork (IoLoop  *loop,
       slot->kernel_registered = FALSE;
       slot->kernel_events = 0;
       slot->dirty = FALSE;
-      slot->reset = FALSE;
+      /* The new backend holds nothing: every handler is added to it at
+       * the next flush, and hears IO_EVENTS_ERROR if that fails. */
       if (slot->handler != NULL)
-        {
-          /* As a deferred registration that failed: the handler hears. */
-          slot->reset = TRUE;
-          _io_loop_queue_change (priv, fd);
-        }
+        _io_loop_queue_change (priv, fd);
     }
 
   g_atomic_int_set (&priv->fork_generation, g_atomic_int_get (&fork_generation));

@@ -212,10 +212,7 @@ dispatch_signal (IoSignalLoop *sl,
         {
           handler->func (signum, handler->user_data, &error);
           if (G_UNLIKELY (error != NULL))
-            {
-              io_loop_report_exception (sl->loop, error);
-              g_error_free (error);
-            }
+            _io_loop_report_and_free (sl->loop, error);
         }
       handler_unref (handler);
     }

@@ -21,6 +21,7 @@
 
 #include <gio/gio.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 
 #include "io-test-util.h"
 
@@ -648,6 +649,65 @@ test_host_fd_closed_and_reused_between_iterations_is_polled (IoTest *t)
   g_main_context_unref (r.context);
 }
 
+/* The first dispatch puts a regular file under the watched fd number,
+ * behind the loop's back; the loop cannot watch that file (it refuses
+ * regular files), but GLib's poll can: the source must still fire. */
+typedef struct
+{
+  IoLoop *loop;
+  gint    calls;
+  char   *path;
+} FileSwap;
+
+static gboolean
+swap_in_file_source (gint fd, GIOCondition condition, gpointer data)
+{
+  FileSwap *f = data;
+  GError *error = NULL;
+
+  if (++f->calls > 1)
+    {
+      g_assert_true (condition & G_IO_IN);
+      io_loop_stop (f->loop);
+      return G_SOURCE_REMOVE;
+    }
+
+  {
+    int file = g_file_open_tmp ("ioloop-test-XXXXXX", &f->path, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (dup2 (file, fd), ==, fd);
+    close (file);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_host_fd_reused_by_unwatchable_file_is_polled_apart (IoTest *t)
+{
+  GMainContext *context = g_main_context_new ();
+  FileSwap f = { t->loop };
+  GSource *source;
+  int fds[2];
+
+  host (t, context);
+  io_test_socketpair (fds);
+  source = g_unix_fd_source_new (fds[0], G_IO_IN);
+  g_source_set_callback (source, G_SOURCE_FUNC (swap_in_file_source), &f, NULL);
+  g_source_attach (source, context);
+  g_source_unref (source);
+  io_test_write_byte (fds[1]);
+  io_test_run_loop (t, IO_TEST_LOOP_TIMEOUT);
+
+  g_assert_cmpint (f.calls, ==, 2);
+  io_loop_remove_main_context (t->loop, context);
+  g_main_context_unref (context);
+  close (fds[0]);
+  close (fds[1]);
+  g_unlink (f.path);
+  g_free (f.path);
+}
+
 static gboolean
 writable_source (gint fd, GIOCondition condition, gpointer data)
 {
@@ -1147,6 +1207,8 @@ main (int argc, char **argv)
                test_host_source_from_other_thread_wakes_loop);
   io_test_add ("/glib/host/fd-closed-and-reused-between-iterations-is-polled",
                test_host_fd_closed_and_reused_between_iterations_is_polled);
+  io_test_add ("/glib/host/fd-reused-by-unwatchable-file-is-polled-apart",
+               test_host_fd_reused_by_unwatchable_file_is_polled_apart);
   io_test_add ("/glib/host/fd-shared-with-loop-handler-is-still-dispatched",
                test_host_fd_shared_with_loop_handler_is_still_dispatched);
   io_test_add ("/glib/host/remove-context-from-its-own-source",
