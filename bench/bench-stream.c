@@ -337,6 +337,22 @@ static const BenchPeer peers[] = {
 #endif
 };
 
+/* BENCH_CASES=ping-pong,bulk: only these cases */
+static gboolean
+case_selected (const char *name)
+{
+  const char *env = g_getenv ("BENCH_CASES");
+  gboolean found = FALSE;
+  char **names;
+
+  if (env == NULL || *env == '\0')
+    return TRUE;
+  names = g_strsplit (env, ",", -1);
+  found = g_strv_contains ((const char * const *) names, name);
+  g_strfreev (names);
+  return found;
+}
+
 static void
 run_case (EchoParams *params,
           const char *name,
@@ -346,6 +362,8 @@ run_case (EchoParams *params,
   gboolean bulk = msg_bytes >= 4096;
   char *title, *pstr;
 
+  if (!case_selected (name))
+    return;
   params->connections = connections;
   params->msg_bytes = msg_bytes;
   if (bulk)
