@@ -9,7 +9,9 @@
  * MSG_BYTES (32) message in flight: send it, wait until it has come back in
  * full, send it again. Round trips completed during SECONDS (2.0) after a
  * warm-up of WARMUP_S (0.3) are printed on stdout as "<round trips/s>
- * <all round trips, warm-up included>".
+ * <all round trips, warm-up included>". Messages go up to 1 MiB: what a
+ * write leaves over is written when the socket is writable again (EPOLLOUT
+ * is watched only then), while the echo is read as it comes.
  * One process, one thread, level-triggered epoll: the same client for
  * every server (C and Python).
  */
@@ -26,14 +28,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#define MAX_MSG (1024 * 1024)
+
 typedef struct
 {
-  int fd;
-  int received;   /* bytes of the current echo received */
+  int      fd;
+  int      sent;       /* bytes of the current message written */
+  int      received;   /* bytes of the current echo received */
+  uint32_t events;     /* what epoll watches */
 } Conn;
 
 /* Lives as long as the process: every exit path ends it. */
 static Conn *conns;
+static char msg[MAX_MSG];
+static int msg_len = 32;
+static int epfd;
 
 static double
 now_s (void)
@@ -51,14 +60,53 @@ die (const char *what)
   exit (1);
 }
 
+/* Writes what the socket takes of the current message; watches EPOLLOUT
+ * while some of it is left. */
+static void
+send_more (int i)
+{
+  Conn *c = &conns[i];
+  uint32_t want;
+
+  while (c->sent < msg_len)
+    {
+      ssize_t w = write (c->fd, msg + c->sent, msg_len - c->sent);
+
+      if (w < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          if (errno == EAGAIN || errno == EWOULDBLOCK)
+            break;
+          die ("write");
+        }
+      c->sent += (int) w;
+    }
+  want = c->sent < msg_len ? EPOLLIN | EPOLLOUT : EPOLLIN;
+  if (want != c->events)
+    {
+      struct epoll_event ev = { .events = want, .data.u32 = i };
+
+      if (epoll_ctl (epfd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
+        die ("epoll_ctl");
+      c->events = want;
+    }
+}
+
+static void
+send_message (int i)
+{
+  conns[i].sent = 0;
+  send_more (i);
+}
+
 int
 main (int    argc,
       char **argv)
 {
-  int port, n_conns = 100, msg_len = 32;
+  int port, n_conns = 100;
   double warmup = 0.3, seconds = 2.0, t_begin, t_measure, t_end, t_last = 0;
-  char msg[65536], buf[65536];
-  int epfd;
+  static char buf[65536];
   long long trips = 0, all_trips = 0;
   int measuring = 0;
   struct epoll_event evs[256];
@@ -99,10 +147,10 @@ main (int    argc,
       fcntl (conns[i].fd, F_SETFL, O_NONBLOCK);
       if (epoll_ctl (epfd, EPOLL_CTL_ADD, conns[i].fd, &ev) != 0)
         die ("epoll_ctl");
+      conns[i].events = EPOLLIN;
     }
   for (int i = 0; i < n_conns; i++)
-    if (write (conns[i].fd, msg, msg_len) != msg_len)
-      die ("write");
+    send_message (i);
 
   t_begin = now_s ();
   t_measure = t_begin + warmup;
@@ -121,9 +169,15 @@ main (int    argc,
         }
       for (int k = 0; k < n; k++)
         {
-          Conn *c = &conns[evs[k].data.u32];
-          ssize_t r = read (c->fd, buf, sizeof buf);
+          int i = (int) evs[k].data.u32;
+          Conn *c = &conns[i];
+          ssize_t r;
 
+          if (evs[k].events & EPOLLOUT)
+            send_more (i);
+          if (!(evs[k].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+            continue;
+          r = read (c->fd, buf, sizeof buf);
           if (r == 0)
             {
               fprintf (stderr, "bench-echo-client: server closed a connection\n");
@@ -142,8 +196,7 @@ main (int    argc,
               all_trips++;
               if (measuring)
                 trips++;
-              if (write (c->fd, msg, msg_len) != msg_len)
-                die ("write");
+              send_message (i);
             }
         }
       t = now_s ();

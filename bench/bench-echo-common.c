@@ -10,8 +10,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <ioloop/ioloop.h>
@@ -95,6 +99,40 @@ echo_spawn_client (const char *client,
   close (fds[1]);
   *out_fd = fds[0];
   return pid;
+}
+
+gboolean
+echo_run_client (const EchoParams *ep,
+                 pid_t             server,
+                 int               port,
+                 EchoResult       *res)
+{
+  int out_fd, status;
+  pid_t client;
+  char text[128] = "";
+  ssize_t n;
+  struct rusage ru;
+
+  client = echo_spawn_client (ep->client, port, ep->connections, ep->msg_bytes,
+                              ep->warmup, ep->seconds, &out_fd);
+  if (client < 0)
+    {
+      kill (server, SIGKILL);
+      waitpid (server, NULL, 0);
+      return FALSE;
+    }
+  n = read (out_fd, text, sizeof text - 1);
+  close (out_fd);
+  waitpid (client, &status, 0);
+  kill (server, SIGKILL);
+  wait4 (server, NULL, 0, &ru);
+  if (n <= 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0
+      || sscanf (text, "%lf %lld", &res->trips_per_s, &res->all_trips) != 2
+      || res->all_trips <= 0)
+    return FALSE;
+  res->server_cpu_us = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6
+                       + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+  return TRUE;
 }
 
 /* The floor every peer is measured against: a raw level-triggered epoll

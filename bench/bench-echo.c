@@ -41,15 +41,6 @@
 #include <uv.h>
 #endif
 
-typedef struct
-{
-  const char *client;
-  int         connections;
-  int         msg_bytes;
-  double      warmup;
-  double      seconds;
-} EchoParams;
-
 typedef void (*ServeFunc) (int listen_fd);
 
 /* Server in a child process, client in another; returns FALSE on failure. */
@@ -60,13 +51,9 @@ measure (const EchoParams *ep,
 {
   struct sockaddr_in sa = { .sin_family = AF_INET };
   socklen_t len = sizeof sa;
-  int one = 1, lfd, out_fd, status;
-  pid_t server, client;
-  char text[128] = "";
-  ssize_t n;
-  double rate = 0;
-  long long all_trips = 0;
-  struct rusage ru;
+  int one = 1, lfd;
+  pid_t server;
+  EchoResult res;
 
   sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   lfd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -86,26 +73,10 @@ measure (const EchoParams *ep,
     }
   close (lfd);
 
-  client = echo_spawn_client (ep->client, ntohs (sa.sin_port), ep->connections,
-                              ep->msg_bytes, ep->warmup, ep->seconds, &out_fd);
-  if (client < 0)
-    {
-      kill (server, SIGKILL);
-      waitpid (server, NULL, 0);
-      return FALSE;
-    }
-  n = read (out_fd, text, sizeof text - 1);
-  close (out_fd);
-  waitpid (client, &status, 0);
-  kill (server, SIGKILL);
-  wait4 (server, NULL, 0, &ru);
-  if (n <= 0 || !WIFEXITED (status) || WEXITSTATUS (status) != 0
-      || sscanf (text, "%lf %lld", &rate, &all_trips) != 2 || all_trips <= 0)
+  if (!echo_run_client (ep, server, ntohs (sa.sin_port), &res))
     return FALSE;
-  out->value = rate;
-  out->extra[0] = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6
-                  + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
-  out->extra[0] /= (double) all_trips;
+  out->value = res.trips_per_s;
+  out->extra[0] = res.server_cpu_us / (double) res.all_trips;
   return TRUE;
 }
 

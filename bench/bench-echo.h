@@ -29,6 +29,30 @@ pid_t echo_spawn_client (const char *client,
                          double      seconds,
                          int        *out_fd);
 
+typedef struct
+{
+  const char *client;
+  int         connections;
+  int         msg_bytes;
+  double      warmup;
+  double      seconds;
+} EchoParams;
+
+typedef struct
+{
+  double    trips_per_s;    /* the client's, over the measured seconds */
+  long long all_trips;      /* warm-up included */
+  double    server_cpu_us;  /* the server's user + sys, from fork to kill */
+} EchoResult;
+
+/* Loads the server process @server, listening on 127.0.0.1:@port, with the
+ * client as @ep says; then kills and reaps it. Returns FALSE (the server
+ * reaped all the same) if the client failed. */
+gboolean echo_run_client (const EchoParams *ep,
+                          pid_t             server,
+                          int               port,
+                          EchoResult       *res);
+
 /* every server runs its loop on @listen_fd forever (it is killed) */
 void echo_serve_epoll (int listen_fd);
 void echo_serve_ioloop (int listen_fd);

@@ -8,9 +8,9 @@
 
 Reads the results file written by `make bench` (bench/results/results.tsv)
 and draws, for every case, ioloop's speed-up over each peer (median of
-per-round ratios; above 1 = ioloop faster) on a log scale, in four panels:
-the pipe benchmark, the other C workloads, Python's classic API, Python's
-asyncio API. With --markdown, prints
+per-round ratios; above 1 = ioloop faster) on a log scale, in five panels:
+the pipe benchmark, the other C workloads, the C streams, Python's classic
+API, Python's asyncio API. With --markdown, prints
 the tables as Markdown instead (for docs/performance.md).
 """
 
@@ -134,6 +134,9 @@ def main():
         ('Pipe benchmark (time per run)', [c for c in cases.items() if c[0][0] == 'pipe']),
         ('Timer churn (CPU ns/op), cross-thread callbacks (callbacks/s), TCP echo (round trips/s)',
          [c for c in cases.items() if c[0][0] in ('timers', 'xthread', 'echo')]),
+        ('C streams: echo through IoStream, libuv\'s uv_stream, libevent\'s bufferevent '
+         '(server CPU per round trip / per MiB)',
+         [c for c in cases.items() if c[0][0] == 'stream']),
         ('Python, classic API (ioloop.IOLoop vs asyncio, Tornado, uvloop)',
          [c for c in cases.items()
           if c[0][0].startswith('python-') and c[0][0] not in PYTHON_ASYNCIO]),

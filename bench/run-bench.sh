@@ -7,7 +7,7 @@
 # Runs in bench/ of the build tree. Writes results/results.txt (the tables),
 # results/results.tsv (one line per peer and case, read by plot.py) and
 # results/plot.png. Environment: BENCH_ROUNDS, BENCH_PEERS (see README),
-# BENCH_ONLY="pipe pipe-glib timers xthread echo multiloop python" to run a subset.
+# BENCH_ONLY="pipe pipe-glib timers xthread echo stream multiloop python" to run a subset.
 
 set -u
 srcdir=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +25,7 @@ PYTHONPATH="$abs_top_srcdir/python:$abs_top_builddir/python${PYTHONPATH:+:$PYTHO
 PYTHONDONTWRITEBYTECODE=1
 export BENCH_RESULTS_TSV BENCH_ECHO_CLIENT GI_TYPELIB_PATH LD_LIBRARY_PATH PYTHONPATH \
        PYTHONDONTWRITEBYTECODE
-only=${BENCH_ONLY:-pipe pipe-glib timers xthread echo multiloop python}
+only=${BENCH_ONLY:-pipe pipe-glib timers xthread echo stream multiloop python}
 
 status_file=$(mktemp)
 echo 0 > "$status_file"
@@ -51,6 +51,7 @@ run () {
       timers) run ./bench-timers ;;
       xthread) run ./bench-xthread ;;
       echo) run ./bench-echo ;;
+      stream) run ./bench-stream ;;
       multiloop) run ./bench-multiloop ;;
       python) run "$PYTHON" "$srcdir/bench_python.py" ;;
       *) echo "run-bench.sh: unknown workload $w" >&2 ;;

@@ -47,6 +47,8 @@
 #define DEFAULT_HIGH_MARK (64 * 1024)
 #define DEFAULT_LOW_MARK  (16 * 1024)
 #define MAX_IOVECS        64
+/* From this size on, a read that empties the buffer takes its storage. */
+#define STEAL_MIN         (16 * 1024)
 
 /**
  * IoStream:
@@ -349,8 +351,20 @@ static GBytes *
 take_bytes (IoStream *self,
             gsize     n)
 {
-  GBytes *bytes = g_bytes_new (self->rbuf->data + self->rstart, n);
+  GBytes *bytes;
 
+  /* A large read that takes the whole buffer takes its storage too,
+   * trimmed to size, rather than a copy: the next read allocates anew,
+   * which costs what the copy's allocation did, without the copy. */
+  if (self->rstart == 0 && n == self->rbuf->len && n >= STEAL_MIN)
+    {
+      guint8 *data = g_byte_array_free (g_steal_pointer (&self->rbuf), FALSE);
+
+      self->rbuf = g_byte_array_new ();
+      self->scanned = 0;
+      return g_bytes_new_take (g_realloc (data, n), n);
+    }
+  bytes = g_bytes_new (self->rbuf->data + self->rstart, n);
   self->rstart += n;
   self->scanned = 0;
   if (self->rstart == self->rbuf->len)
