@@ -147,3 +147,73 @@ def test_connect_to_closed_port_fails(loop):
     stream, error = connected[0]
     assert stream is None
     assert error.domain == 'g-io-error-quark'
+
+
+def test_unix_listener_and_connect_unix_exchange_a_line(loop, tmp_path):
+    path = str(tmp_path / 'echo.sock')
+    accepted, connected, got = [], [], []
+    listener = Io.Listener.new_unix(loop, path, 0, lambda l, stream, error: accepted.append(stream))
+    Io.Stream.connect_unix(loop, path, lambda stream, error: connected.append((stream, error)))
+    run_until(loop, lambda: connected and accepted)
+    client, error = connected[0]
+    assert error is None
+    accepted[0].read_until(b'\n', 0, lambda s, data, error: got.append(data.get_data()))
+    client.write(GLib.Bytes.new(b'over unix\n'))
+    run_until(loop, lambda: got)
+    assert got == [b'over unix\n']
+    client.close()
+    accepted[0].close()
+    listener.close()
+    assert not (tmp_path / 'echo.sock').exists()
+
+
+def test_unix_listener_path_too_long_raises(loop):
+    with pytest.raises(GLib.Error) as info:
+        Io.Listener.new_unix(loop, 'x' * 200, 0, lambda l, stream, error: None)
+    assert info.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.INVALID_ARGUMENT)
+
+
+def test_connect_unix_full_to_missing_path_and_cancelled(loop, tmp_path):
+    results = []
+    Io.Stream.connect_unix_full(loop, str(tmp_path / 'missing.sock'), 5.0, None,
+                                lambda stream, error: results.append((stream, error)))
+    run_until(loop, lambda: results)
+    stream, error = results[0]
+    assert stream is None
+    assert error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND)
+
+    cancellable = Gio.Cancellable()
+    cancellable.cancel()
+    Io.Stream.connect_tcp_full(loop, '127.0.0.1', 1, 5.0, cancellable,
+                               lambda stream, error: results.append((stream, error)))
+    run_until(loop, lambda: len(results) == 2)
+    stream, error = results[1]
+    assert stream is None
+    assert error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+
+
+def test_connect_unix_full_times_out_on_a_full_queue(loop, tmp_path):
+    path = str(tmp_path / 'full.sock')
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(0)
+    queued = []
+    while True:             # fill the queue: connect() then fails at once
+        client = socket.socket(socket.AF_UNIX)
+        client.setblocking(False)
+        try:
+            client.connect(path)
+        except BlockingIOError:
+            client.close()
+            break
+        queued.append(client)
+    results = []
+    Io.Stream.connect_unix_full(loop, path, 0.1, None,
+                                lambda stream, error: results.append((stream, error)))
+    run_until(loop, lambda: results)
+    stream, error = results[0]
+    assert stream is None
+    assert error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT)
+    for client in queued:
+        client.close()
+    server.close()
