@@ -428,10 +428,11 @@ is_stale_socket_file (const struct sockaddr_un *addr,
  * process is out of fds.
  *
  * A socket file already at @path that nobody listens on (its connect() is
- * refused: a server ended without removing it) is removed and replaced,
- * as asyncio's `create_unix_server()` does; but a socket a server listens
- * on, or a file that is not a socket, is left alone and the call fails
- * with %G_IO_ERROR_ADDRESS_IN_USE. The listener removes the socket file
+ * refused: a server ended without removing it) is removed and replaced.
+ * A socket a server listens on (the probe is a connection that the server
+ * sees close at once), or a file that is not a socket, is left alone and
+ * the call fails with %G_IO_ERROR_ADDRESS_IN_USE, where asyncio's
+ * `create_unix_server()` removes any socket file. The listener removes the socket file
  * when it closes (io_listener_close(), or its loop closing), unless the
  * file at @path is no longer the one it made. An empty @path, or one too
  * long for a `sun_path` (107 bytes on Linux), is
