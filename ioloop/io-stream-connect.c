@@ -394,19 +394,31 @@ resolve_thread (gpointer data)
   return NULL;
 }
 
-/* Returns NULL when the op is finished already (a closed loop). */
+/* For @host and @port, or @path. Returns NULL when the op is finished
+ * already (a closed loop), or on a programmer error. */
 static IoConnectOp *
 op_start (IoLoop              *loop,
+          const char          *host,
+          guint16              port,
+          const char          *path,
           gdouble              timeout,
           GCancellable        *cancellable,
           IoStreamConnectFunc  func,
           gpointer             user_data,
           GDestroyNotify       notify)
 {
-  IoConnectOp *op = g_new0 (IoConnectOp, 1);
+  IoConnectOp *op;
 
+  g_return_val_if_fail (IO_IS_LOOP (loop), NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+
+  op = g_new0 (IoConnectOp, 1);
   op->ref_count = 3;            /* pending, the IoAsync's, the caller's */
   op->loop = g_object_ref (loop);
+  op->host = g_strdup (host);
+  op->port = port;
+  op->path = g_strdup (path);
   op->func = func;
   op->user_data = user_data;
   op->notify = notify;
@@ -516,16 +528,11 @@ io_stream_connect_tcp_full (IoLoop              *loop,
   GThread *thread;
   GError *error = NULL;
 
-  g_return_if_fail (IO_IS_LOOP (loop));
   g_return_if_fail (host != NULL);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-  g_return_if_fail (func != NULL);
 
-  op = op_start (loop, timeout, cancellable, func, user_data, notify);
+  op = op_start (loop, host, port, NULL, timeout, cancellable, func, user_data, notify);
   if (op == NULL)
     return;
-  op->host = g_strdup (host);
-  op->port = port;
 
   literal = g_inet_address_new_from_string (host);
   if (literal != NULL)
@@ -619,15 +626,11 @@ io_stream_connect_unix_full (IoLoop              *loop,
   socklen_t len;
   GError *error = NULL;
 
-  g_return_if_fail (IO_IS_LOOP (loop));
   g_return_if_fail (path != NULL);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-  g_return_if_fail (func != NULL);
 
-  op = op_start (loop, timeout, cancellable, func, user_data, notify);
+  op = op_start (loop, NULL, 0, path, timeout, cancellable, func, user_data, notify);
   if (op == NULL)
     return;
-  op->path = g_strdup (path);
   if (_io_unix_address_init (&addr, &len, path, NULL, &error))
     op->resolved = g_list_append (NULL, g_bytes_new (&addr, len));
   else

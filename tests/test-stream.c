@@ -1184,6 +1184,13 @@ accept_notify (gpointer user_data)
   ((Accept *) user_data)->notifies++;
 }
 
+static void
+accept_init (Accept *a)
+{
+  memset (a, 0, sizeof *a);
+  a->streams = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
 static IoListener *
 listener_new (IoTest     *t,
               const char *host,
@@ -1192,12 +1199,10 @@ listener_new (IoTest     *t,
   GError *error = NULL;
   IoListener *listener;
 
-  memset (a, 0, sizeof *a);
-  a->streams = g_ptr_array_new_with_free_func (g_object_unref);
+  accept_init (a);
   listener = io_listener_new_tcp (t->loop, host, 0, 0, IO_LISTENER_FLAGS_REUSEPORT,
                                   accept_cb, a, accept_notify, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (listener);
   g_assert_cmpuint (io_listener_get_port (listener), >, 0);
   return listener;
 }
@@ -1247,6 +1252,27 @@ exchange_line (IoTest   *t,
   reader_clear (&r);
 }
 
+/* A connect started with connect_cb(): it connects, and the stream and
+ * the one @a accepted for it exchange a line each way. */
+static void
+connected_exchange (IoTest  *t,
+                    Accept  *a,
+                    Connect *c)
+{
+  gint accepted = a->accepted;
+
+  g_assert_cmpint (c->calls, ==, 0);
+  io_test_iterate_until (t, &c->done, 20);
+  g_assert_no_error (c->error);
+  g_assert_cmpint (c->calls, ==, 1);
+  g_assert_cmpint (c->notifies, ==, 1);
+  while (a->accepted <= accepted)
+    io_test_iterate (t);
+  exchange_line (t, c->stream, g_ptr_array_index (a->streams, accepted));
+  exchange_line (t, g_ptr_array_index (a->streams, accepted), c->stream);
+  stream_finish (t, c->stream);
+}
+
 static void
 connect_and_exchange (IoTest     *t,
                       const char *listen_host,
@@ -1258,17 +1284,7 @@ connect_and_exchange (IoTest     *t,
 
   io_stream_connect_tcp (t->loop, connect_host, io_listener_get_port (listener),
                          connect_cb, &c, connect_notify);
-  g_assert_cmpint (c.calls, ==, 0);
-  io_test_iterate_until (t, &c.done, 20);
-  g_assert_no_error (c.error);
-  g_assert_cmpint (c.calls, ==, 1);
-  g_assert_cmpint (c.notifies, ==, 1);
-  while (a.accepted < 1)
-    io_test_iterate (t);
-  exchange_line (t, c.stream, g_ptr_array_index (a.streams, 0));
-  exchange_line (t, g_ptr_array_index (a.streams, 0), c.stream);
-
-  stream_finish (t, c.stream);
+  connected_exchange (t, &a, &c);
   listener_finish (t, listener, &a);
   wait_for_resolver_thread (t);
 }
@@ -1425,6 +1441,19 @@ test_listener_out_of_fds_reports_error_and_pauses (IoTest *t)
 
 /* ---- Unix sockets, timeouts, cancellation -------------------------------- */
 
+/* The @n-th result of connect_cb() was the error @code, and the last. */
+static void
+connect_assert_failed (Connect *c,
+                       gint     code,
+                       gint     n)
+{
+  g_assert_cmpint (c->calls, ==, n);
+  g_assert_null (c->stream);
+  g_assert_error (c->error, G_IO_ERROR, code);
+  g_assert_cmpint (c->notifies, ==, n);
+  g_clear_error (&c->error);
+}
+
 /* A fresh directory for socket files; removed by unix_dir_free(). */
 static char *
 unix_dir_new (void)
@@ -1451,11 +1480,10 @@ unix_listener_new (IoTest     *t,
   GError *error = NULL;
   IoListener *listener;
 
-  memset (a, 0, sizeof *a);
-  a->streams = g_ptr_array_new_with_free_func (g_object_unref);
+  accept_init (a);
   listener = io_listener_new_unix (t->loop, path, 0, accept_cb, a, accept_notify, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (listener);
+  g_assert_true (IO_IS_LISTENER (listener));
   g_assert_cmpuint (io_listener_get_port (listener), ==, 0);
   return listener;
 }
@@ -1483,26 +1511,16 @@ make_stale_socket_file (const char *path)
   g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
 }
 
-/* Connects a client to @listener at @path and exchanges a line each way. */
+/* Connects a client to the listener of @a at @path, and exchanges. */
 static void
 unix_connect_through (IoTest     *t,
                       Accept     *a,
                       const char *path)
 {
   Connect c = { 0 };
-  gint accepted = a->accepted;
 
   io_stream_connect_unix (t->loop, path, connect_cb, &c, connect_notify);
-  g_assert_cmpint (c.calls, ==, 0);
-  io_test_iterate_until (t, &c.done, 20);
-  g_assert_no_error (c.error);
-  g_assert_cmpint (c.calls, ==, 1);
-  g_assert_cmpint (c.notifies, ==, 1);
-  while (a->accepted <= accepted)
-    io_test_iterate (t);
-  exchange_line (t, c.stream, g_ptr_array_index (a->streams, accepted));
-  exchange_line (t, g_ptr_array_index (a->streams, accepted), c.stream);
-  stream_finish (t, c.stream);
+  connected_exchange (t, a, &c);
 }
 
 static void
@@ -1551,11 +1569,7 @@ assert_unix_connect_fails (IoTest     *t,
   io_stream_connect_unix (t->loop, path, connect_cb, &c, connect_notify);
   g_assert_cmpint (c.calls, ==, 0);             /* never from inside the call */
   io_test_iterate_until (t, &c.done, 20);
-  g_assert_cmpint (c.calls, ==, 1);
-  g_assert_null (c.stream);
-  g_assert_error (c.error, G_IO_ERROR, code);
-  g_assert_cmpint (c.notifies, ==, 1);
-  g_clear_error (&c.error);
+  connect_assert_failed (&c, code, 1);
 }
 
 static void
@@ -1590,8 +1604,12 @@ test_unix_path_too_long_is_invalid_argument (IoTest *t)
   GError *error = NULL;
   Accept a = { 0 };
 
+  char *much_longer = g_strnfill (4 * sizeof sun.sun_path, 'y');
+
   assert_unix_connect_fails (t, path, G_IO_ERROR_INVALID_ARGUMENT);
+  assert_unix_connect_fails (t, much_longer, G_IO_ERROR_INVALID_ARGUMENT);
   assert_unix_connect_fails (t, "", G_IO_ERROR_INVALID_ARGUMENT);
+  g_free (much_longer);
   g_assert_null (io_listener_new_unix (t->loop, path, 0, accept_cb, &a, accept_notify, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_assert_cmpint (a.notifies, ==, 0);
@@ -1737,6 +1755,19 @@ iterate_for (IoTest  *t,
     }
 }
 
+/* A connect to a full queue, waiting: it has tried and will try again. */
+static void
+full_queue_connect (IoTest       *t,
+                    FullQueue    *q,
+                    Connect      *c,
+                    GCancellable *cancellable)
+{
+  full_queue_init (q);
+  io_stream_connect_unix_full (t->loop, q->path, 20, cancellable, connect_cb, c, connect_notify);
+  iterate_for (t, 0.05);
+  g_assert_cmpint (c->calls, ==, 0);
+}
+
 static void
 test_unix_connect_to_full_queue_times_out (IoTest *t)
 {
@@ -1766,10 +1797,7 @@ test_unix_connect_waits_for_room_in_full_queue (IoTest *t)
   FullQueue q;
   Connect c = { 0 };
 
-  full_queue_init (&q);
-  io_stream_connect_unix_full (t->loop, q.path, 20, NULL, connect_cb, &c, connect_notify);
-  iterate_for (t, 0.05);
-  g_assert_cmpint (c.calls, ==, 0);
+  full_queue_connect (t, &q, &c, NULL);
   full_queue_accept_one (&q);
   io_test_iterate_until (t, &c.done, 20);
   g_assert_no_error (c.error);
@@ -1816,16 +1844,10 @@ test_connect_cancelled_from_another_thread (IoTest *t)
   Connect c = { 0 };
   GCancellable *cancellable = g_cancellable_new ();
 
-  full_queue_init (&q);
-  io_stream_connect_unix_full (t->loop, q.path, 0, cancellable, connect_cb, &c, connect_notify);
-  iterate_for (t, 0.02);
-  g_assert_cmpint (c.calls, ==, 0);
+  full_queue_connect (t, &q, &c, cancellable);
   g_thread_join (g_thread_new ("cancel", cancel_thread, cancellable));
   io_test_iterate_until (t, &c.done, 20);
-  g_assert_cmpint (c.calls, ==, 1);
-  g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpint (c.notifies, ==, 1);
-  g_clear_error (&c.error);
+  connect_assert_failed (&c, G_IO_ERROR_CANCELLED, 1);
   c.done = 0;
 
   /* Cancelled already: the same, never from inside the call. */
@@ -1833,10 +1855,7 @@ test_connect_cancelled_from_another_thread (IoTest *t)
                               connect_cb, &c, connect_notify);
   g_assert_cmpint (c.calls, ==, 1);
   io_test_iterate_until (t, &c.done, 20);
-  g_assert_cmpint (c.calls, ==, 2);
-  g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpint (c.notifies, ==, 2);
-  g_clear_error (&c.error);
+  connect_assert_failed (&c, G_IO_ERROR_CANCELLED, 2);
   g_object_unref (cancellable);
   full_queue_clear (&q);
 }
@@ -1847,21 +1866,12 @@ test_unix_connect_pending_when_loop_closes_gets_closed_once (IoTest *t)
   FullQueue q;
   Connect c = { 0 };
 
-  full_queue_init (&q);
-  io_stream_connect_unix_full (t->loop, q.path, 20, NULL, connect_cb, &c, connect_notify);
-  iterate_for (t, 0.02);
-  g_assert_cmpint (c.calls, ==, 0);
+  full_queue_connect (t, &q, &c, NULL);
   io_loop_close (t->loop, FALSE);
-  g_assert_cmpint (c.calls, ==, 1);
-  g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
-  g_assert_cmpint (c.notifies, ==, 1);
-  g_clear_error (&c.error);
+  connect_assert_failed (&c, G_IO_ERROR_CLOSED, 1);
 
   io_stream_connect_unix (t->loop, q.path, connect_cb, &c, connect_notify);
-  g_assert_cmpint (c.calls, ==, 2);
-  g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
-  g_assert_cmpint (c.notifies, ==, 2);
-  g_clear_error (&c.error);
+  connect_assert_failed (&c, G_IO_ERROR_CLOSED, 2);
   full_queue_clear (&q);
 }
 
@@ -1963,11 +1973,7 @@ connect_ends_while_resolving (IoTest   *t,
     io_loop_close (t->loop, FALSE);
   else
     io_test_iterate_until (t, &c.done, 20);
-  g_assert_cmpint (c.calls, ==, 1);
-  g_assert_null (c.stream);
-  g_assert_error (c.error, G_IO_ERROR, code);
-  g_assert_cmpint (c.notifies, ==, 1);
-  g_clear_error (&c.error);
+  connect_assert_failed (&c, code, 1);
 
   blocking_resolver_release (resolver);
   if (close_loop)

@@ -118,21 +118,27 @@ def test_write_buffer_full_notifies(loop):
     peer.close()
 
 
+def exchange_a_line(loop, accepted, connected, line):
+    # Once a connect has reached its listener: the client sends a line.
+    run_until(loop, lambda: connected and accepted)
+    client, error = connected[0]
+    assert error is None
+    got = []
+    accepted[0].read_until(b'\n', 0, lambda s, data, error: got.append(data.get_data()))
+    client.write(GLib.Bytes.new(line))
+    run_until(loop, lambda: got)
+    assert got == [line]
+    client.close()
+    accepted[0].close()
+
+
 def test_listener_and_connect_tcp_exchange_a_line(loop):
-    accepted, connected, got = [], [], []
+    accepted, connected = [], []
     listener = Io.Listener.new_tcp(loop, '127.0.0.1', 0, 0, Io.ListenerFlags.NONE,
                                    lambda l, stream, error: accepted.append(stream))
     Io.Stream.connect_tcp(loop, 'localhost', listener.get_port(),
                           lambda stream, error: connected.append((stream, error)))
-    run_until(loop, lambda: connected and accepted)
-    client, error = connected[0]
-    assert error is None
-    accepted[0].read_until(b'\n', 0, lambda s, data, error: got.append(data.get_data()))
-    client.write(GLib.Bytes.new(b'over tcp\n'))
-    run_until(loop, lambda: got)
-    assert got == [b'over tcp\n']
-    client.close()
-    accepted[0].close()
+    exchange_a_line(loop, accepted, connected, b'over tcp\n')
     listener.close()
 
 
@@ -151,18 +157,10 @@ def test_connect_to_closed_port_fails(loop):
 
 def test_unix_listener_and_connect_unix_exchange_a_line(loop, tmp_path):
     path = str(tmp_path / 'echo.sock')
-    accepted, connected, got = [], [], []
+    accepted, connected = [], []
     listener = Io.Listener.new_unix(loop, path, 0, lambda l, stream, error: accepted.append(stream))
     Io.Stream.connect_unix(loop, path, lambda stream, error: connected.append((stream, error)))
-    run_until(loop, lambda: connected and accepted)
-    client, error = connected[0]
-    assert error is None
-    accepted[0].read_until(b'\n', 0, lambda s, data, error: got.append(data.get_data()))
-    client.write(GLib.Bytes.new(b'over unix\n'))
-    run_until(loop, lambda: got)
-    assert got == [b'over unix\n']
-    client.close()
-    accepted[0].close()
+    exchange_a_line(loop, accepted, connected, b'over unix\n')
     listener.close()
     assert not (tmp_path / 'echo.sock').exists()
 
