@@ -1396,47 +1396,59 @@ test_listener_accepts_every_pending_connection (IoTest *t)
   listener_finish (t, listener, &a);
 }
 
+/* @client has connected to @listener, which has not accepted it yet;
+ * closes both. */
+static void
+listener_out_of_fds (IoTest     *t,
+                     IoListener *listener,
+                     Accept     *a,
+                     int         client)
+{
+  IoTestFdLimit limit;
+
+  if (io_test_under_valgrind ())
+    {
+      /* valgrind keeps fds of its own near the limit. */
+      close (client);
+      listener_finish (t, listener, a);
+      io_test_skip ("valgrind's own fds defeat the fd limit");
+      return;
+    }
+  if (!io_test_fd_limit_reach (&limit))
+    {
+      close (client);
+      listener_finish (t, listener, a);
+      io_test_skip ("cannot lower RLIMIT_NOFILE");
+      return;
+    }
+  a->limit = &limit;
+  while (a->accepted < 1)
+    io_test_iterate (t);
+  /* One report: the listener paused instead of spinning on EMFILE, and
+   * took the connection once an fd was free. (Linux fails accept() with
+   * EMFILE before it looks at the queue, so taking the last fd is
+   * followed by one more report.) */
+  g_assert_cmpint (a->errors_before_first, ==, 1);
+  g_assert_error (a->error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES);
+  io_test_fd_limit_restore (&limit);
+  close (client);
+  listener_finish (t, listener, a);
+}
+
 static void
 test_listener_out_of_fds_reports_error_and_pauses (IoTest *t)
 {
   Accept a;
   IoListener *listener = listener_new (t, "127.0.0.1", &a);
   struct sockaddr_in sin = { 0 };
-  IoTestFdLimit limit;
   int client;
-
-  if (io_test_under_valgrind ())
-    {
-      /* valgrind keeps fds of its own near the limit. */
-      listener_finish (t, listener, &a);
-      io_test_skip ("valgrind's own fds defeat the fd limit");
-      return;
-    }
 
   sin.sin_family = AF_INET;
   sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   sin.sin_port = htons (io_listener_get_port (listener));
   client = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   g_assert_cmpint (connect (client, (struct sockaddr *) &sin, sizeof sin), ==, 0);
-  if (!io_test_fd_limit_reach (&limit))
-    {
-      close (client);
-      listener_finish (t, listener, &a);
-      io_test_skip ("cannot lower RLIMIT_NOFILE");
-      return;
-    }
-  a.limit = &limit;
-  while (a.accepted < 1)
-    io_test_iterate (t);
-  /* One report: the listener paused instead of spinning on EMFILE, and
-   * took the connection once an fd was free. (Linux fails accept() with
-   * EMFILE before it looks at the queue, so taking the last fd is
-   * followed by one more report.) */
-  g_assert_cmpint (a.errors_before_first, ==, 1);
-  g_assert_error (a.error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES);
-  io_test_fd_limit_restore (&limit);
-  close (client);
-  listener_finish (t, listener, &a);
+  listener_out_of_fds (t, listener, &a, client);
 }
 
 /* ---- Unix sockets, timeouts, cancellation -------------------------------- */
@@ -1675,6 +1687,23 @@ test_unix_listener_leaves_a_file_that_replaced_its_socket (IoTest *t)
   listener_finish (t, listener, &a);
   g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
   g_assert_cmpint (g_unlink (path), ==, 0);
+  g_free (path);
+  unix_dir_free (dir);
+}
+
+static void
+test_unix_listener_out_of_fds_reports_error_and_pauses (IoTest *t)
+{
+  char *dir = unix_dir_new ();
+  char *path = g_build_filename (dir, "server.sock", NULL);
+  Accept a;
+  IoListener *listener = unix_listener_new (t, path, &a);
+  struct sockaddr_un sun;
+  int client = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  sockaddr_un_init (&sun, path);
+  g_assert_cmpint (connect (client, (struct sockaddr *) &sun, sizeof sun), ==, 0);
+  listener_out_of_fds (t, listener, &a, client);
   g_free (path);
   unix_dir_free (dir);
 }
@@ -2088,6 +2117,8 @@ main (int argc, char **argv)
                test_unix_listener_replaces_stale_file_not_live_socket_or_other_file);
   io_test_add ("/stream/unix-listener-leaves-a-file-that-replaced-its-socket",
                test_unix_listener_leaves_a_file_that_replaced_its_socket);
+  io_test_add ("/stream/unix-listener-out-of-fds-reports-error-and-pauses",
+               test_unix_listener_out_of_fds_reports_error_and_pauses);
   io_test_add ("/stream/unix-connect-to-full-queue-times-out",
                test_unix_connect_to_full_queue_times_out);
   io_test_add ("/stream/unix-connect-waits-for-room-in-full-queue",
