@@ -1,6 +1,6 @@
 /* io-stream-connect.c: io_stream_connect_tcp() and io_stream_connect_unix(),
- * name resolution off the loop's thread, a non-blocking connect, a
- * deadline and a GCancellable
+ * name resolution off the loop's thread, a non-blocking connect and a
+ * deadline
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -8,8 +8,7 @@
  * A host name is resolved by g_resolver_lookup_by_name() in a thread of
  * its own, which hands the result back through an IoAsync: a GResolver's
  * async calls would report to a GMainContext, which an IoLoop need not run.
- * The IoAsync's notify also tells us when the loop closes under us, and a
- * GCancellable cancelled in any thread wakes the op through it too. The
+ * The IoAsync's notify also tells us when the loop closes under us. The
  * addresses (native sockaddrs, one for a Unix path) are then tried in
  * order, each with a non-blocking connect whose completion the new
  * stream's handler sees (WRITE).
@@ -23,7 +22,7 @@
  * may run after the op has finished), by the resolver thread while it
  * runs, and while pending (dropped when the op finishes). Its timers hold
  * no reference: the op removes them when it finishes. A resolver thread
- * that outlives the op (a deadline, a cancel, a closed loop) finds its
+ * that outlives the op (a deadline, a closed loop) finds its lookup's
  * GCancellable cancelled; what it resolves anyway is freed with the op.
  */
 #include "config.h"
@@ -53,9 +52,6 @@ struct _IoConnectOp
   GDestroyNotify       notify;
   IoAsync             *async;
   GCancellable        *resolving;       /* the resolver thread's */
-  GCancellable        *cancellable;     /* the caller's */
-  gulong               cancelled_id;
-  gint                 cancelled;       /* atomic: set in any thread */
 
   GMutex               mutex;           /* the resolver thread's results */
   GList               *resolved;        /* GBytes: a native sockaddr */
@@ -84,7 +80,6 @@ op_unref (IoConnectOp *op)
   g_clear_error (&op->last_error);
   g_clear_pointer (&op->async, io_async_unref);
   g_clear_object (&op->resolving);
-  g_clear_object (&op->cancellable);
   g_mutex_clear (&op->mutex);
   g_free (op->host);
   g_free (op->path);
@@ -114,12 +109,6 @@ op_finish (IoConnectOp  *op,
   op_drop_timer (op, &op->deadline);
   op_drop_timer (op, &op->retry);
   g_cancellable_cancel (op->resolving);
-  if (op->cancelled_id != 0)
-    {
-      /* Waits for a handler running in another thread. */
-      g_cancellable_disconnect (op->cancellable, op->cancelled_id);
-      op->cancelled_id = 0;
-    }
   op->func (stream, error, op->user_data);
   if (op->notify != NULL)
     op->notify (op->user_data);
@@ -275,25 +264,14 @@ _io_connect_op_stream_failed (IoConnectOp  *op,
   op_try_next (op);
 }
 
-/* The addresses are in (or the resolver failed), or the caller cancelled. */
+/* The addresses are in (or the resolver failed). */
 static void
 on_async (gpointer   data,
           GError   **error)
 {
   IoConnectOp *op = data;
 
-  if (op->done)
-    return;
-  if (g_atomic_int_get (&op->cancelled))
-    {
-      GError *cancelled = NULL;
-
-      g_cancellable_set_error_if_cancelled (op->cancellable, &cancelled);
-      op_fail (op, cancelled);
-      g_error_free (cancelled);
-      return;
-    }
-  if (op->started)
+  if (op->done || op->started)
     return;
   op->started = TRUE;
   g_mutex_lock (&op->mutex);
@@ -331,17 +309,6 @@ on_deadline (gpointer   data,
   timed_out = op_error_new (op, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, _("Connection timed out"));
   op_fail (op, timed_out);
   g_error_free (timed_out);
-}
-
-/* Any thread: the work is the loop's. */
-static void
-on_cancelled (GCancellable *cancellable,
-              gpointer      data)
-{
-  IoConnectOp *op = data;
-
-  g_atomic_int_set (&op->cancelled, 1);
-  io_async_send (op->async);
 }
 
 static GBytes *
@@ -402,7 +369,6 @@ op_start (IoLoop              *loop,
           guint16              port,
           const char          *path,
           gdouble              timeout,
-          GCancellable        *cancellable,
           IoStreamConnectFunc  func,
           gpointer             user_data,
           GDestroyNotify       notify)
@@ -410,7 +376,6 @@ op_start (IoLoop              *loop,
   IoConnectOp *op;
 
   g_return_val_if_fail (IO_IS_LOOP (loop), NULL);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (func != NULL, NULL);
 
   op = g_new0 (IoConnectOp, 1);
@@ -437,11 +402,6 @@ op_start (IoLoop              *loop,
       if (op->deadline != NULL)
         io_timeout_ref (op->deadline);
     }
-  if (cancellable != NULL)
-    {
-      op->cancellable = g_object_ref (cancellable);
-      op->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), op, NULL);
-    }
   return op;
 }
 
@@ -464,7 +424,7 @@ op_resolved (IoConnectOp *op)
  * @notify: (nullable): called with @user_data after @func has run
  *
  * Connects to @host on @port, without a timeout other than the kernel's:
- * io_stream_connect_tcp_full() with a @timeout of 0 and no cancellable.
+ * io_stream_connect_tcp_full() with a @timeout of 0.
  *
  * Since: 1.2
  */
@@ -476,7 +436,7 @@ io_stream_connect_tcp (IoLoop              *loop,
                        gpointer             user_data,
                        GDestroyNotify       notify)
 {
-  io_stream_connect_tcp_full (loop, host, port, 0, NULL, func, user_data, notify);
+  io_stream_connect_tcp_full (loop, host, port, 0, func, user_data, notify);
 }
 
 /**
@@ -486,8 +446,6 @@ io_stream_connect_tcp (IoLoop              *loop,
  * @port: the TCP port
  * @timeout: seconds the whole connect may take, name resolution included;
  *   0 or less for no timeout (as #GSocketClient:timeout)
- * @cancellable: (nullable): a #GCancellable, which may be cancelled from
- *   any thread
  * @func: (scope notified) (closure user_data) (destroy notify): called
  *   once, with the connected stream or an error
  * @user_data: data for @func
@@ -502,10 +460,9 @@ io_stream_connect_tcp (IoLoop              *loop,
  * The connect fails with %G_IO_ERROR_TIMED_OUT when no address has
  * connected @timeout seconds after this call, wherever it is: still
  * resolving, or waiting for an address's connect (one deadline for all,
- * as Tornado's `TCPClient.connect(timeout=)`); with %G_IO_ERROR_CANCELLED
- * when @cancellable is cancelled first; with %G_IO_ERROR_CLOSED when the
- * loop closes first. A resolver thread still running then goes on
- * alone (its lookup is cancelled) and its result is dropped.
+ * as Tornado's `TCPClient.connect(timeout=)`); with %G_IO_ERROR_CLOSED
+ * when the loop closes first. A resolver thread still running then goes
+ * on alone (its lookup is cancelled) and its result is dropped.
  *
  * @func runs on the loop's thread, exactly once, never from inside this
  * call, except on a closed loop, where it gets %G_IO_ERROR_CLOSED at once;
@@ -518,7 +475,6 @@ io_stream_connect_tcp_full (IoLoop              *loop,
                             const char          *host,
                             guint16              port,
                             gdouble              timeout,
-                            GCancellable        *cancellable,
                             IoStreamConnectFunc  func,
                             gpointer             user_data,
                             GDestroyNotify       notify)
@@ -530,7 +486,7 @@ io_stream_connect_tcp_full (IoLoop              *loop,
 
   g_return_if_fail (host != NULL);
 
-  op = op_start (loop, host, port, NULL, timeout, cancellable, func, user_data, notify);
+  op = op_start (loop, host, port, NULL, timeout, func, user_data, notify);
   if (op == NULL)
     return;
 
@@ -569,7 +525,7 @@ io_stream_connect_tcp_full (IoLoop              *loop,
  * @notify: (nullable): called with @user_data after @func has run
  *
  * Connects to the Unix socket at @path, without a timeout:
- * io_stream_connect_unix_full() with a @timeout of 0 and no cancellable.
+ * io_stream_connect_unix_full() with a @timeout of 0.
  *
  * Since: 1.2
  */
@@ -580,7 +536,7 @@ io_stream_connect_unix (IoLoop              *loop,
                         gpointer             user_data,
                         GDestroyNotify       notify)
 {
-  io_stream_connect_unix_full (loop, path, 0, NULL, func, user_data, notify);
+  io_stream_connect_unix_full (loop, path, 0, func, user_data, notify);
 }
 
 /**
@@ -589,8 +545,6 @@ io_stream_connect_unix (IoLoop              *loop,
  * @path: the path of a Unix stream socket; on Linux, `@name` for the
  *   socket "name" of the abstract namespace
  * @timeout: seconds the connect may take; 0 or less for no timeout
- * @cancellable: (nullable): a #GCancellable, which may be cancelled from
- *   any thread
  * @func: (scope notified) (closure user_data) (destroy notify): called
  *   once, with the connected stream or an error
  * @user_data: data for @func
@@ -607,8 +561,8 @@ io_stream_connect_unix (IoLoop              *loop,
  * non-blocking one fails at once (`EAGAIN`) without telling when there is
  * room: the connect is then tried again after a pause (5 ms, doubling up
  * to 1 s) for as long as the queue stays full, as a blocking connect()
- * waits, until @timeout. The timeout, the cancellable, a closing loop and
- * the callback's rules are those of io_stream_connect_tcp_full().
+ * waits, until @timeout. The timeout, a closing loop and the callback's
+ * rules are those of io_stream_connect_tcp_full().
  *
  * Since: 1.2
  */
@@ -616,7 +570,6 @@ void
 io_stream_connect_unix_full (IoLoop              *loop,
                              const char          *path,
                              gdouble              timeout,
-                             GCancellable        *cancellable,
                              IoStreamConnectFunc  func,
                              gpointer             user_data,
                              GDestroyNotify       notify)
@@ -628,7 +581,7 @@ io_stream_connect_unix_full (IoLoop              *loop,
 
   g_return_if_fail (path != NULL);
 
-  op = op_start (loop, NULL, 0, path, timeout, cancellable, func, user_data, notify);
+  op = op_start (loop, NULL, 0, path, timeout, func, user_data, notify);
   if (op == NULL)
     return;
   if (_io_unix_address_init (&addr, &len, path, NULL, &error))

@@ -94,7 +94,6 @@ void          io_stream_connect_tcp_full       (IoLoop              *loop,
                                                 const char          *host,
                                                 guint16              port,
                                                 gdouble              timeout,
-                                                GCancellable        *cancellable,
                                                 IoStreamConnectFunc  func,
                                                 gpointer             user_data,
                                                 GDestroyNotify       notify);
@@ -108,7 +107,6 @@ IO_AVAILABLE_IN_ALL
 void          io_stream_connect_unix_full      (IoLoop              *loop,
                                                 const char          *path,
                                                 gdouble              timeout,
-                                                GCancellable        *cancellable,
                                                 IoStreamConnectFunc  func,
                                                 gpointer             user_data,
                                                 GDestroyNotify       notify);

@@ -1,5 +1,5 @@
 /* test-stream.c: IoStream reads, writes, closes and errors over socket
- * pairs; connecting (timeouts and cancellation included) and IoListener
+ * pairs; connecting (timeouts included) and IoListener
  * over loopback TCP and Unix sockets
  *
  * Copyright 2026 The ioloop authors
@@ -1451,7 +1451,7 @@ test_listener_out_of_fds_reports_error_and_pauses (IoTest *t)
   listener_out_of_fds (t, listener, &a, client);
 }
 
-/* ---- Unix sockets, timeouts, cancellation -------------------------------- */
+/* ---- Unix sockets, timeouts ----------------------------------------------- */
 
 /* The @n-th result of connect_cb() was the error @code, and the last. */
 static void
@@ -1786,13 +1786,12 @@ iterate_for (IoTest  *t,
 
 /* A connect to a full queue, waiting: it has tried and will try again. */
 static void
-full_queue_connect (IoTest       *t,
-                    FullQueue    *q,
-                    Connect      *c,
-                    GCancellable *cancellable)
+full_queue_connect (IoTest    *t,
+                    FullQueue *q,
+                    Connect   *c)
 {
   full_queue_init (q);
-  io_stream_connect_unix_full (t->loop, q->path, 20, cancellable, connect_cb, c, connect_notify);
+  io_stream_connect_unix_full (t->loop, q->path, 20, connect_cb, c, connect_notify);
   iterate_for (t, 0.05);
   g_assert_cmpint (c->calls, ==, 0);
 }
@@ -1804,7 +1803,7 @@ test_unix_connect_to_full_queue_times_out (IoTest *t)
   Connect c = { 0 };
 
   full_queue_init (&q);
-  io_stream_connect_unix_full (t->loop, q.path, 0.1, NULL, connect_cb, &c, connect_notify);
+  io_stream_connect_unix_full (t->loop, q.path, 0.1, connect_cb, &c, connect_notify);
   io_test_iterate_until (t, &c.done, 20);
   g_assert_cmpint (c.calls, ==, 1);
   g_assert_null (c.stream);
@@ -1826,7 +1825,7 @@ test_unix_connect_waits_for_room_in_full_queue (IoTest *t)
   FullQueue q;
   Connect c = { 0 };
 
-  full_queue_connect (t, &q, &c, NULL);
+  full_queue_connect (t, &q, &c);
   full_queue_accept_one (&q);
   io_test_iterate_until (t, &c.done, 20);
   g_assert_no_error (c.error);
@@ -1846,7 +1845,7 @@ test_connect_within_timeout_is_not_timed_out_later (IoTest *t)
   IoListener *listener = unix_listener_new (t, path, &a);
   Connect c = { 0 };
 
-  io_stream_connect_unix_full (t->loop, path, 0.05, NULL, connect_cb, &c, connect_notify);
+  io_stream_connect_unix_full (t->loop, path, 0.05, connect_cb, &c, connect_notify);
   io_test_iterate_until (t, &c.done, 20);
   g_assert_no_error (c.error);
   iterate_for (t, 0.1);
@@ -1859,43 +1858,13 @@ test_connect_within_timeout_is_not_timed_out_later (IoTest *t)
   unix_dir_free (dir);
 }
 
-static gpointer
-cancel_thread (gpointer data)
-{
-  g_cancellable_cancel (data);
-  return NULL;
-}
-
-static void
-test_connect_cancelled_from_another_thread (IoTest *t)
-{
-  FullQueue q;
-  Connect c = { 0 };
-  GCancellable *cancellable = g_cancellable_new ();
-
-  full_queue_connect (t, &q, &c, cancellable);
-  g_thread_join (g_thread_new ("cancel", cancel_thread, cancellable));
-  io_test_iterate_until (t, &c.done, 20);
-  connect_assert_failed (&c, G_IO_ERROR_CANCELLED, 1);
-  c.done = 0;
-
-  /* Cancelled already: the same, never from inside the call. */
-  io_stream_connect_tcp_full (t->loop, "127.0.0.1", closed_port (), 0, cancellable,
-                              connect_cb, &c, connect_notify);
-  g_assert_cmpint (c.calls, ==, 1);
-  io_test_iterate_until (t, &c.done, 20);
-  connect_assert_failed (&c, G_IO_ERROR_CANCELLED, 2);
-  g_object_unref (cancellable);
-  full_queue_clear (&q);
-}
-
 static void
 test_unix_connect_pending_when_loop_closes_gets_closed_once (IoTest *t)
 {
   FullQueue q;
   Connect c = { 0 };
 
-  full_queue_connect (t, &q, &c, NULL);
+  full_queue_connect (t, &q, &c);
   io_loop_close (t->loop, FALSE);
   connect_assert_failed (&c, G_IO_ERROR_CLOSED, 1);
 
@@ -1996,7 +1965,7 @@ connect_ends_while_resolving (IoTest   *t,
 
   g_resolver_set_default (G_RESOLVER (resolver));
   io_stream_connect_tcp_full (t->loop, "resolver.test", io_listener_get_port (listener),
-                              close_loop ? 0 : 0.05, NULL, connect_cb, &c, connect_notify);
+                              close_loop ? 0 : 0.05, connect_cb, &c, connect_notify);
   blocking_resolver_wait_for_lookup (resolver);
   if (close_loop)
     io_loop_close (t->loop, FALSE);
@@ -2125,8 +2094,6 @@ main (int argc, char **argv)
                test_unix_connect_waits_for_room_in_full_queue);
   io_test_add ("/stream/connect-within-timeout-is-not-timed-out-later",
                test_connect_within_timeout_is_not_timed_out_later);
-  io_test_add ("/stream/connect-cancelled-from-another-thread",
-               test_connect_cancelled_from_another_thread);
   io_test_add ("/stream/unix-connect-pending-when-loop-closes-gets-closed-once",
                test_unix_connect_pending_when_loop_closes_gets_closed_once);
   io_test_add ("/stream/connect-times-out-while-resolving", test_connect_times_out_while_resolving);
