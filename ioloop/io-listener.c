@@ -1,4 +1,4 @@
-/* io-listener.c: a listening TCP socket that makes streams
+/* io-listener.c: a listening TCP or Unix socket that makes streams
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -16,12 +16,14 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 
 #include "io-listener.h"
+#include "io-unix-address-private.h"
 
 #define FIRST_PAUSE 0.005
 #define LAST_PAUSE  1.0
@@ -29,10 +31,11 @@
 /**
  * IoListener:
  *
- * A listening TCP socket on an #IoLoop that hands each connection it
- * accepts to a callback as an #IoStream. Made by io_listener_new_tcp().
+ * A listening TCP or Unix socket on an #IoLoop that hands each connection
+ * it accepts to a callback as an #IoStream. Made by io_listener_new_tcp()
+ * or io_listener_new_unix().
  *
- * `SO_REUSEADDR` is always set, `SO_REUSEPORT` with
+ * On TCP, `SO_REUSEADDR` is always set, `SO_REUSEPORT` with
  * %IO_LISTENER_FLAGS_REUSEPORT. The loop holds a reference on an open
  * listener: it listens until io_listener_close() or until its loop
  * closes.
@@ -47,6 +50,9 @@ struct _IoListener
   IoLoop               *loop;
   int                   fd;
   guint16               port;
+  char                 *socket_file;    /* the Unix socket file we made */
+  dev_t                 socket_dev;
+  ino_t                 socket_ino;
   gboolean              handler_attached;
   IoTimeout            *pause;
   gdouble               pause_seconds;
@@ -69,6 +75,19 @@ drop_pause (IoListener *self)
     }
 }
 
+/* Only the file we bound: not one that replaced it since. */
+static void
+remove_socket_file (IoListener *self)
+{
+  char *path = g_steal_pointer (&self->socket_file);
+  struct stat st;
+
+  if (path != NULL && lstat (path, &st) == 0 &&
+      st.st_dev == self->socket_dev && st.st_ino == self->socket_ino)
+    unlink (path);
+  g_free (path);
+}
+
 static void
 close_internal (IoListener *self)
 {
@@ -83,6 +102,7 @@ close_internal (IoListener *self)
       close (self->fd);
       self->fd = -1;
     }
+  remove_socket_file (self);
   if (self->notify != NULL)
     g_steal_pointer (&self->notify) (self->user_data);
   self->func = NULL;
@@ -191,6 +211,32 @@ handler_notify (gpointer data)
       close_internal (self);
     }
   g_object_unref (self);
+}
+
+/* Takes @fd; on failure, closes it and drops @self. */
+static IoListener *
+start_listening (IoListener            *self,
+                 IoLoop                *loop,
+                 int                    fd,
+                 IoListenerAcceptFunc   func,
+                 gpointer               user_data,
+                 GDestroyNotify         notify,
+                 GError               **error)
+{
+  self->loop = g_object_ref (loop);
+  self->fd = fd;
+  if (!io_loop_add_handler (loop, fd, IO_EVENTS_READ, on_readable,
+                            g_object_ref (self), handler_notify, error))
+    {
+      g_object_unref (self);
+      g_object_unref (self);
+      return NULL;
+    }
+  self->handler_attached = TRUE;
+  self->func = func;
+  self->user_data = user_data;
+  self->notify = notify;
+  return self;
 }
 
 static gboolean
@@ -340,22 +386,124 @@ io_listener_new_tcp (IoLoop                *loop,
     return NULL;
 
   self = g_object_new (IO_TYPE_LISTENER, NULL);
-  self->loop = g_object_ref (loop);
   self->port = bound_port;
-  if (!io_loop_add_handler (loop, fd, IO_EVENTS_READ, on_readable,
-                            g_object_ref (self), handler_notify, error))
+  return start_listening (self, loop, fd, func, user_data, notify, error);
+}
+
+/* Nobody listens on the socket file @addr names (connect() is refused):
+ * a server that did not remove it when it ended. */
+static gboolean
+is_stale_socket_file (const struct sockaddr_un *addr,
+                      socklen_t                 len)
+{
+  struct stat st;
+  int probe;
+  gboolean stale;
+
+  if (lstat (addr->sun_path, &st) < 0 || !S_ISSOCK (st.st_mode))
+    return FALSE;
+  probe = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (probe < 0)
+    return FALSE;
+  stale = connect (probe, (const struct sockaddr *) addr, len) < 0 && errno == ECONNREFUSED;
+  close (probe);
+  return stale;
+}
+
+/**
+ * io_listener_new_unix:
+ * @loop: the loop to run on
+ * @path: the path of the socket file to make; on Linux, `@name` for the
+ *   socket "name" of the abstract namespace, which makes no file
+ * @backlog: the length of the queue of connections not accepted yet; 0 or
+ *   less for 128
+ * @func: (scope notified) (closure user_data) (destroy notify): called
+ *   with each connection accepted, and with accept() errors
+ * @user_data: data for @func
+ * @notify: (nullable): called with @user_data when the listener closes
+ * @error: return location for a #GError
+ *
+ * Listens on a Unix stream socket. Connections and accept() errors reach
+ * @func as with io_listener_new_tcp(), with the same pause when the
+ * process is out of fds.
+ *
+ * A socket file already at @path that nobody listens on (its connect() is
+ * refused: a server ended without removing it) is removed and replaced.
+ * A socket a server listens on (the probe is a connection that the server
+ * sees close at once), or a file that is not a socket, is left alone and
+ * the call fails with %G_IO_ERROR_ADDRESS_IN_USE, where asyncio's
+ * `create_unix_server()` removes any socket file. The listener removes the socket file
+ * when it closes (io_listener_close(), or its loop closing), unless the
+ * file at @path is no longer the one it made. An empty @path, or one too
+ * long for a `sun_path` (107 bytes on Linux), is
+ * %G_IO_ERROR_INVALID_ARGUMENT.
+ *
+ * Returns: (transfer full) (nullable): the listener, or %NULL with @error
+ *   set (@notify does not run then)
+ *
+ * Since: 1.2
+ */
+IoListener *
+io_listener_new_unix (IoLoop                *loop,
+                      const char            *path,
+                      int                    backlog,
+                      IoListenerAcceptFunc   func,
+                      gpointer               user_data,
+                      GDestroyNotify         notify,
+                      GError               **error)
+{
+  IoListener *self;
+  struct sockaddr_un addr;
+  socklen_t len;
+  gboolean abstract;
+  struct stat st;
+  char *where;
+  int fd, r, errsv;
+
+  g_return_val_if_fail (IO_IS_LOOP (loop), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (func != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!_io_unix_address_init (&addr, &len, path, &abstract, error))
+    return NULL;
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return set_error_errno (error, _("Could not create a socket"), errno), NULL;
+  r = bind (fd, (struct sockaddr *) &addr, len);
+  if (r < 0 && errno == EADDRINUSE && !abstract && is_stale_socket_file (&addr, len))
     {
-      close (fd);
-      g_object_unref (self);
-      g_object_unref (self);
-      return NULL;
+      unlink (path);
+      r = bind (fd, (struct sockaddr *) &addr, len);
     }
-  self->fd = fd;
-  self->handler_attached = TRUE;
-  self->func = func;
-  self->user_data = user_data;
-  self->notify = notify;
-  return self;
+  if (r < 0 || listen (fd, backlog > 0 ? backlog : 128) < 0)
+    {
+      errsv = errno;
+      if (r == 0 && !abstract)
+        unlink (path);
+      goto fail;
+    }
+  if (!abstract && lstat (path, &st) < 0)
+    {
+      errsv = errno;
+      goto fail;
+    }
+
+  self = g_object_new (IO_TYPE_LISTENER, NULL);
+  if (!abstract)
+    {
+      self->socket_file = g_strdup (path);
+      self->socket_dev = st.st_dev;
+      self->socket_ino = st.st_ino;
+    }
+  return start_listening (self, loop, fd, func, user_data, notify, error);
+
+fail:
+  close (fd);
+  where = g_strdup_printf (_("Could not listen on %s"), path);
+  set_error_errno (error, where, errsv);
+  g_free (where);
+  return NULL;
 }
 
 /**
@@ -363,7 +511,7 @@ io_listener_new_tcp (IoLoop                *loop,
  * @self: an #IoListener
  *
  * Returns: the port the listener is bound to (the one the kernel chose,
- *   for port 0)
+ *   for port 0); 0 for a Unix socket
  *
  * Since: 1.2
  */

@@ -1,4 +1,4 @@
-/* io-listener.h: a listening TCP socket that makes streams
+/* io-listener.h: a listening TCP or Unix socket that makes streams
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -42,7 +42,8 @@ typedef enum /*< flags >*/
  * @listener: the listener
  * @stream: (nullable): the new connection, or %NULL on error
  * @error: (nullable): why accepting failed, or %NULL
- * @user_data: (closure): the data given to io_listener_new_tcp()
+ * @user_data: (closure): the data given to io_listener_new_tcp() or
+ *   io_listener_new_unix()
  *
  * Receives each accepted connection as an open #IoStream, which the loop
  * holds until it is closed; or an error of accept() (the listener goes on).
@@ -60,6 +61,14 @@ IoListener *io_listener_new_tcp  (IoLoop               *loop,
                                   guint16               port,
                                   int                   backlog,
                                   IoListenerFlags       flags,
+                                  IoListenerAcceptFunc  func,
+                                  gpointer              user_data,
+                                  GDestroyNotify        notify,
+                                  GError              **error);
+IO_AVAILABLE_IN_ALL
+IoListener *io_listener_new_unix (IoLoop               *loop,
+                                  const char           *path,
+                                  int                   backlog,
                                   IoListenerAcceptFunc  func,
                                   gpointer              user_data,
                                   GDestroyNotify        notify,

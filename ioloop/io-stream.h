@@ -65,9 +65,10 @@ typedef void (*IoStreamDoneFunc) (IoStream     *stream,
  * IoStreamConnectFunc:
  * @stream: (nullable): the connected stream, or %NULL on error
  * @error: (nullable): why the connection failed, or %NULL
- * @user_data: (closure): the data given to io_stream_connect_tcp()
+ * @user_data: (closure): the data given to io_stream_connect_tcp() or
+ *   io_stream_connect_unix()
  *
- * Receives the result of io_stream_connect_tcp(). The stream stays open (the
+ * Receives the result of a connect. The stream stays open (the
  * loop holds it) until it is closed; take a reference to keep using it
  * after it has closed.
  *
@@ -85,6 +86,27 @@ IO_AVAILABLE_IN_ALL
 void          io_stream_connect_tcp             (IoLoop              *loop,
                                                 const char          *host,
                                                 guint16              port,
+                                                IoStreamConnectFunc  func,
+                                                gpointer             user_data,
+                                                GDestroyNotify       notify);
+IO_AVAILABLE_IN_ALL
+void          io_stream_connect_tcp_full       (IoLoop              *loop,
+                                                const char          *host,
+                                                guint16              port,
+                                                gdouble              timeout,
+                                                IoStreamConnectFunc  func,
+                                                gpointer             user_data,
+                                                GDestroyNotify       notify);
+IO_AVAILABLE_IN_ALL
+void          io_stream_connect_unix           (IoLoop              *loop,
+                                                const char          *path,
+                                                IoStreamConnectFunc  func,
+                                                gpointer             user_data,
+                                                GDestroyNotify       notify);
+IO_AVAILABLE_IN_ALL
+void          io_stream_connect_unix_full      (IoLoop              *loop,
+                                                const char          *path,
+                                                gdouble              timeout,
                                                 IoStreamConnectFunc  func,
                                                 gpointer             user_data,
                                                 GDestroyNotify       notify);

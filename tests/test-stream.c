@@ -1,5 +1,6 @@
 /* test-stream.c: IoStream reads, writes, closes and errors over socket
- * pairs; io_stream_connect_tcp() and IoListener over loopback
+ * pairs; connecting (timeouts included) and IoListener
+ * over loopback TCP and Unix sockets
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -13,7 +14,10 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "io-test-util.h"
 
@@ -1180,6 +1184,13 @@ accept_notify (gpointer user_data)
   ((Accept *) user_data)->notifies++;
 }
 
+static void
+accept_init (Accept *a)
+{
+  memset (a, 0, sizeof *a);
+  a->streams = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
 static IoListener *
 listener_new (IoTest     *t,
               const char *host,
@@ -1188,12 +1199,10 @@ listener_new (IoTest     *t,
   GError *error = NULL;
   IoListener *listener;
 
-  memset (a, 0, sizeof *a);
-  a->streams = g_ptr_array_new_with_free_func (g_object_unref);
+  accept_init (a);
   listener = io_listener_new_tcp (t->loop, host, 0, 0, IO_LISTENER_FLAGS_REUSEPORT,
                                   accept_cb, a, accept_notify, &error);
   g_assert_no_error (error);
-  g_assert_nonnull (listener);
   g_assert_cmpuint (io_listener_get_port (listener), >, 0);
   return listener;
 }
@@ -1243,6 +1252,27 @@ exchange_line (IoTest   *t,
   reader_clear (&r);
 }
 
+/* A connect started with connect_cb(): it connects, and the stream and
+ * the one @a accepted for it exchange a line each way. */
+static void
+connected_exchange (IoTest  *t,
+                    Accept  *a,
+                    Connect *c)
+{
+  gint accepted = a->accepted;
+
+  g_assert_cmpint (c->calls, ==, 0);
+  io_test_iterate_until (t, &c->done, 20);
+  g_assert_no_error (c->error);
+  g_assert_cmpint (c->calls, ==, 1);
+  g_assert_cmpint (c->notifies, ==, 1);
+  while (a->accepted <= accepted)
+    io_test_iterate (t);
+  exchange_line (t, c->stream, g_ptr_array_index (a->streams, accepted));
+  exchange_line (t, g_ptr_array_index (a->streams, accepted), c->stream);
+  stream_finish (t, c->stream);
+}
+
 static void
 connect_and_exchange (IoTest     *t,
                       const char *listen_host,
@@ -1254,17 +1284,7 @@ connect_and_exchange (IoTest     *t,
 
   io_stream_connect_tcp (t->loop, connect_host, io_listener_get_port (listener),
                          connect_cb, &c, connect_notify);
-  g_assert_cmpint (c.calls, ==, 0);
-  io_test_iterate_until (t, &c.done, 20);
-  g_assert_no_error (c.error);
-  g_assert_cmpint (c.calls, ==, 1);
-  g_assert_cmpint (c.notifies, ==, 1);
-  while (a.accepted < 1)
-    io_test_iterate (t);
-  exchange_line (t, c.stream, g_ptr_array_index (a.streams, 0));
-  exchange_line (t, g_ptr_array_index (a.streams, 0), c.stream);
-
-  stream_finish (t, c.stream);
+  connected_exchange (t, &a, &c);
   listener_finish (t, listener, &a);
   wait_for_resolver_thread (t);
 }
@@ -1376,47 +1396,613 @@ test_listener_accepts_every_pending_connection (IoTest *t)
   listener_finish (t, listener, &a);
 }
 
+/* @client has connected to @listener, which has not accepted it yet;
+ * closes both. */
+static void
+listener_out_of_fds (IoTest     *t,
+                     IoListener *listener,
+                     Accept     *a,
+                     int         client)
+{
+  IoTestFdLimit limit;
+
+  if (io_test_under_valgrind ())
+    {
+      /* valgrind keeps fds of its own near the limit. */
+      close (client);
+      listener_finish (t, listener, a);
+      io_test_skip ("valgrind's own fds defeat the fd limit");
+      return;
+    }
+  if (!io_test_fd_limit_reach (&limit))
+    {
+      close (client);
+      listener_finish (t, listener, a);
+      io_test_skip ("cannot lower RLIMIT_NOFILE");
+      return;
+    }
+  a->limit = &limit;
+  while (a->accepted < 1)
+    io_test_iterate (t);
+  /* One report: the listener paused instead of spinning on EMFILE, and
+   * took the connection once an fd was free. (Linux fails accept() with
+   * EMFILE before it looks at the queue, so taking the last fd is
+   * followed by one more report.) */
+  g_assert_cmpint (a->errors_before_first, ==, 1);
+  g_assert_error (a->error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES);
+  io_test_fd_limit_restore (&limit);
+  close (client);
+  listener_finish (t, listener, a);
+}
+
 static void
 test_listener_out_of_fds_reports_error_and_pauses (IoTest *t)
 {
   Accept a;
   IoListener *listener = listener_new (t, "127.0.0.1", &a);
   struct sockaddr_in sin = { 0 };
-  IoTestFdLimit limit;
   int client;
-
-  if (io_test_under_valgrind ())
-    {
-      /* valgrind keeps fds of its own near the limit. */
-      listener_finish (t, listener, &a);
-      io_test_skip ("valgrind's own fds defeat the fd limit");
-      return;
-    }
 
   sin.sin_family = AF_INET;
   sin.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
   sin.sin_port = htons (io_listener_get_port (listener));
   client = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   g_assert_cmpint (connect (client, (struct sockaddr *) &sin, sizeof sin), ==, 0);
-  if (!io_test_fd_limit_reach (&limit))
-    {
-      close (client);
-      listener_finish (t, listener, &a);
-      io_test_skip ("cannot lower RLIMIT_NOFILE");
-      return;
-    }
-  a.limit = &limit;
+  listener_out_of_fds (t, listener, &a, client);
+}
+
+/* ---- Unix sockets, timeouts ----------------------------------------------- */
+
+/* The @n-th result of connect_cb() was the error @code, and the last. */
+static void
+connect_assert_failed (Connect *c,
+                       gint     code,
+                       gint     n)
+{
+  g_assert_cmpint (c->calls, ==, n);
+  g_assert_null (c->stream);
+  g_assert_error (c->error, G_IO_ERROR, code);
+  g_assert_cmpint (c->notifies, ==, n);
+  g_clear_error (&c->error);
+}
+
+/* A fresh directory for socket files; removed by unix_dir_free(). */
+static char *
+unix_dir_new (void)
+{
+  GError *error = NULL;
+  char *dir = g_dir_make_tmp ("ioloop-unix-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+static void
+unix_dir_free (char *dir)
+{
+  g_assert_cmpint (g_rmdir (dir), ==, 0);       /* empty: nothing left behind */
+  g_free (dir);
+}
+
+static IoListener *
+unix_listener_new (IoTest     *t,
+                   const char *path,
+                   Accept     *a)
+{
+  GError *error = NULL;
+  IoListener *listener;
+
+  accept_init (a);
+  listener = io_listener_new_unix (t->loop, path, 0, accept_cb, a, accept_notify, &error);
+  g_assert_no_error (error);
+  g_assert_true (IO_IS_LISTENER (listener));
+  g_assert_cmpuint (io_listener_get_port (listener), ==, 0);
+  return listener;
+}
+
+static void
+sockaddr_un_init (struct sockaddr_un *sun,
+                  const char         *path)
+{
+  memset (sun, 0, sizeof *sun);
+  sun->sun_family = AF_UNIX;
+  g_assert_cmpuint (strlen (path), <, sizeof sun->sun_path);
+  strcpy (sun->sun_path, path);
+}
+
+/* A socket file at @path that nobody listens on. */
+static void
+make_stale_socket_file (const char *path)
+{
+  struct sockaddr_un sun;
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  sockaddr_un_init (&sun, path);
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &sun, sizeof sun), ==, 0);
+  close (fd);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+/* Connects a client to the listener of @a at @path, and exchanges. */
+static void
+unix_connect_through (IoTest     *t,
+                      Accept     *a,
+                      const char *path)
+{
+  Connect c = { 0 };
+
+  io_stream_connect_unix (t->loop, path, connect_cb, &c, connect_notify);
+  connected_exchange (t, a, &c);
+}
+
+static void
+unix_connect_and_exchange (IoTest     *t,
+                           const char *path)
+{
+  Accept a;
+  IoListener *listener = unix_listener_new (t, path, &a);
+
+  unix_connect_through (t, &a, path);
+  listener_finish (t, listener, &a);
+}
+
+static void
+test_unix_connect_exchanges_lines_and_close_removes_the_file (IoTest *t)
+{
+  char *dir = unix_dir_new ();
+  char *path = g_build_filename (dir, "echo.sock", NULL);
+
+  unix_connect_and_exchange (t, path);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_free (path);
+  unix_dir_free (dir);
+}
+
+static void
+test_unix_abstract_socket_exchanges_lines (IoTest *t)
+{
+#ifdef __linux__
+  char *name = g_strdup_printf ("@ioloop-test-%d-%u", (int) getpid (), g_random_int ());
+
+  unix_connect_and_exchange (t, name);
+  g_free (name);
+#else
+  io_test_skip ("the abstract namespace is Linux's");
+#endif
+}
+
+static void
+assert_unix_connect_fails (IoTest     *t,
+                           const char *path,
+                           gint        code)
+{
+  Connect c = { 0 };
+
+  io_stream_connect_unix (t->loop, path, connect_cb, &c, connect_notify);
+  g_assert_cmpint (c.calls, ==, 0);             /* never from inside the call */
+  io_test_iterate_until (t, &c.done, 20);
+  connect_assert_failed (&c, code, 1);
+}
+
+static void
+test_unix_connect_to_missing_path_fails_with_not_found (IoTest *t)
+{
+  char *dir = unix_dir_new ();
+  char *path = g_build_filename (dir, "nobody.sock", NULL);
+
+  assert_unix_connect_fails (t, path, G_IO_ERROR_NOT_FOUND);
+  g_free (path);
+  unix_dir_free (dir);
+}
+
+static void
+test_unix_connect_to_socket_without_listener_is_refused (IoTest *t)
+{
+  char *dir = unix_dir_new ();
+  char *path = g_build_filename (dir, "stale.sock", NULL);
+
+  make_stale_socket_file (path);
+  assert_unix_connect_fails (t, path, G_IO_ERROR_CONNECTION_REFUSED);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_free (path);
+  unix_dir_free (dir);
+}
+
+static void
+test_unix_path_too_long_is_invalid_argument (IoTest *t)
+{
+  struct sockaddr_un sun;
+  char *path = g_strnfill (sizeof sun.sun_path, 'x');
+  GError *error = NULL;
+  Accept a = { 0 };
+
+  char *much_longer = g_strnfill (4 * sizeof sun.sun_path, 'y');
+
+  assert_unix_connect_fails (t, path, G_IO_ERROR_INVALID_ARGUMENT);
+  assert_unix_connect_fails (t, much_longer, G_IO_ERROR_INVALID_ARGUMENT);
+  assert_unix_connect_fails (t, "", G_IO_ERROR_INVALID_ARGUMENT);
+  g_free (much_longer);
+  g_assert_null (io_listener_new_unix (t->loop, path, 0, accept_cb, &a, accept_notify, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpint (a.notifies, ==, 0);
+  g_clear_error (&error);
+  /* One byte shorter fits (and, in the current directory, is not found). */
+  path[sizeof sun.sun_path - 1] = '\0';
+  assert_unix_connect_fails (t, path, G_IO_ERROR_NOT_FOUND);
+  g_free (path);
+}
+
+static void
+test_unix_listener_replaces_stale_file_not_live_socket_or_other_file (IoTest *t)
+{
+  char *dir = unix_dir_new ();
+  char *path = g_build_filename (dir, "server.sock", NULL);
+  char *plain = g_build_filename (dir, "plain", NULL);
+  char *contents = NULL;
+  GError *error = NULL;
+  IoListener *listener;
+  Accept a, b = { 0 };
+
+  make_stale_socket_file (path);
+  listener = unix_listener_new (t, path, &a);
+
+  /* A live one stays. */
+  g_assert_null (io_listener_new_unix (t->loop, path, 0, accept_cb, &b, accept_notify, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  g_assert_cmpint (b.notifies, ==, 0);
+  g_clear_error (&error);
+  /* It found the server there by connecting to it. */
   while (a.accepted < 1)
     io_test_iterate (t);
-  /* One report: the listener paused instead of spinning on EMFILE, and
-   * took the connection once an fd was free. (Linux fails accept() with
-   * EMFILE before it looks at the queue, so taking the last fd is
-   * followed by one more report.) */
-  g_assert_cmpint (a.errors_before_first, ==, 1);
-  g_assert_error (a.error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES);
-  io_test_fd_limit_restore (&limit);
-  close (client);
+  unix_connect_through (t, &a, path);
+
+  /* A file that is not a socket stays. */
+  g_assert_true (g_file_set_contents (plain, "data", -1, NULL));
+  g_assert_null (io_listener_new_unix (t->loop, plain, 0, accept_cb, &b, accept_notify, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE);
+  g_clear_error (&error);
+  g_assert_true (g_file_get_contents (plain, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "data");
+  g_free (contents);
+  g_assert_cmpint (g_unlink (plain), ==, 0);
+
   listener_finish (t, listener, &a);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_free (plain);
+  g_free (path);
+  unix_dir_free (dir);
+}
+
+static void
+test_unix_listener_leaves_a_file_that_replaced_its_socket (IoTest *t)
+{
+  char *dir = unix_dir_new ();
+  char *path = g_build_filename (dir, "server.sock", NULL);
+  Accept a;
+  IoListener *listener = unix_listener_new (t, path, &a);
+
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_true (g_file_set_contents (path, "someone else's", -1, NULL));
+  listener_finish (t, listener, &a);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_free (path);
+  unix_dir_free (dir);
+}
+
+static void
+test_unix_listener_out_of_fds_reports_error_and_pauses (IoTest *t)
+{
+  char *dir = unix_dir_new ();
+  char *path = g_build_filename (dir, "server.sock", NULL);
+  Accept a;
+  IoListener *listener = unix_listener_new (t, path, &a);
+  struct sockaddr_un sun;
+  int client = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  sockaddr_un_init (&sun, path);
+  g_assert_cmpint (connect (client, (struct sockaddr *) &sun, sizeof sun), ==, 0);
+  listener_out_of_fds (t, listener, &a, client);
+  g_free (path);
+  unix_dir_free (dir);
+}
+
+/* A Unix listener that never accepts, its queue full: connect() fails
+ * with EAGAIN until there is room. */
+typedef struct
+{
+  char  *dir;
+  char  *path;
+  int    fd;
+  int    queued[64];
+  guint  n_queued;
+} FullQueue;
+
+static void
+full_queue_init (FullQueue *q)
+{
+  struct sockaddr_un sun;
+
+  memset (q, 0, sizeof *q);
+  q->dir = unix_dir_new ();
+  q->path = g_build_filename (q->dir, "full.sock", NULL);
+  sockaddr_un_init (&sun, q->path);
+  q->fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  g_assert_cmpint (bind (q->fd, (struct sockaddr *) &sun, sizeof sun), ==, 0);
+  g_assert_cmpint (listen (q->fd, 0), ==, 0);
+  for (;;)
+    {
+      int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+      if (connect (fd, (struct sockaddr *) &sun, sizeof sun) < 0)
+        {
+          g_assert_cmpint (errno, ==, EAGAIN);
+          close (fd);
+          break;
+        }
+      g_assert_cmpuint (q->n_queued, <, G_N_ELEMENTS (q->queued));
+      q->queued[q->n_queued++] = fd;
+    }
+  g_assert_cmpuint (q->n_queued, >, 0);
+}
+
+/* Makes room for one. */
+static void
+full_queue_accept_one (FullQueue *q)
+{
+  int fd = accept (q->fd, NULL, NULL);
+
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+}
+
+static void
+full_queue_clear (FullQueue *q)
+{
+  guint i;
+
+  for (i = 0; i < q->n_queued; i++)
+    close (q->queued[i]);
+  close (q->fd);
+  g_assert_cmpint (g_unlink (q->path), ==, 0);
+  g_free (q->path);
+  unix_dir_free (q->dir);
+}
+
+/* Runs the loop for about @seconds. */
+static void
+iterate_for (IoTest  *t,
+             gdouble  seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  while (g_get_monotonic_time () < end)
+    {
+      io_test_iterate (t);
+      g_usleep (1000);
+    }
+}
+
+/* A connect to a full queue, waiting: it has tried and will try again. */
+static void
+full_queue_connect (IoTest    *t,
+                    FullQueue *q,
+                    Connect   *c)
+{
+  full_queue_init (q);
+  io_stream_connect_unix_full (t->loop, q->path, 20, connect_cb, c, connect_notify);
+  iterate_for (t, 0.05);
+  g_assert_cmpint (c->calls, ==, 0);
+}
+
+static void
+test_unix_connect_to_full_queue_times_out (IoTest *t)
+{
+  FullQueue q;
+  Connect c = { 0 };
+
+  full_queue_init (&q);
+  io_stream_connect_unix_full (t->loop, q.path, 0.1, connect_cb, &c, connect_notify);
+  io_test_iterate_until (t, &c.done, 20);
+  g_assert_cmpint (c.calls, ==, 1);
+  g_assert_null (c.stream);
+  g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (c.error->message, q.path));
+  g_assert_cmpint (c.notifies, ==, 1);
+  /* The retries stopped with it. */
+  full_queue_accept_one (&q);
+  iterate_for (t, 0.05);
+  g_assert_cmpint (c.calls, ==, 1);
+  g_assert_cmpint (c.notifies, ==, 1);
+  g_clear_error (&c.error);
+  full_queue_clear (&q);
+}
+
+static void
+test_unix_connect_waits_for_room_in_full_queue (IoTest *t)
+{
+  FullQueue q;
+  Connect c = { 0 };
+
+  full_queue_connect (t, &q, &c);
+  full_queue_accept_one (&q);
+  io_test_iterate_until (t, &c.done, 20);
+  g_assert_no_error (c.error);
+  g_assert_cmpint (c.calls, ==, 1);
+  g_assert_cmpint (c.notifies, ==, 1);
+  g_assert_false (io_stream_is_closed (c.stream));
+  stream_finish (t, c.stream);
+  full_queue_clear (&q);
+}
+
+static void
+test_connect_within_timeout_is_not_timed_out_later (IoTest *t)
+{
+  char *dir = unix_dir_new ();
+  char *path = g_build_filename (dir, "quick.sock", NULL);
+  Accept a;
+  IoListener *listener = unix_listener_new (t, path, &a);
+  Connect c = { 0 };
+
+  io_stream_connect_unix_full (t->loop, path, 0.05, connect_cb, &c, connect_notify);
+  io_test_iterate_until (t, &c.done, 20);
+  g_assert_no_error (c.error);
+  iterate_for (t, 0.1);
+  g_assert_cmpint (c.calls, ==, 1);
+  g_assert_cmpint (c.notifies, ==, 1);
+  g_assert_false (io_stream_is_closed (c.stream));
+  stream_finish (t, c.stream);
+  listener_finish (t, listener, &a);
+  g_free (path);
+  unix_dir_free (dir);
+}
+
+static void
+test_unix_connect_pending_when_loop_closes_gets_closed_once (IoTest *t)
+{
+  FullQueue q;
+  Connect c = { 0 };
+
+  full_queue_connect (t, &q, &c);
+  io_loop_close (t->loop, FALSE);
+  connect_assert_failed (&c, G_IO_ERROR_CLOSED, 1);
+
+  io_stream_connect_unix (t->loop, q.path, connect_cb, &c, connect_notify);
+  connect_assert_failed (&c, G_IO_ERROR_CLOSED, 2);
+  full_queue_clear (&q);
+}
+
+/* A resolver whose lookups wait until the test lets them answer (with
+ * 127.0.0.1), whatever their cancellable says. */
+typedef struct
+{
+  GResolver  parent_instance;
+  GMutex     mutex;
+  GCond      cond;
+  gboolean   waiting;
+  gboolean   released;
+  gboolean   saw_cancelled;
+} BlockingResolver;
+
+typedef GResolverClass BlockingResolverClass;
+
+static GType blocking_resolver_get_type (void);
+G_DEFINE_TYPE (BlockingResolver, blocking_resolver, G_TYPE_RESOLVER)
+
+static GList *
+blocking_resolver_lookup_by_name (GResolver     *resolver,
+                                  const gchar   *hostname,
+                                  GCancellable  *cancellable,
+                                  GError       **error)
+{
+  BlockingResolver *self = (BlockingResolver *) resolver;
+
+  g_mutex_lock (&self->mutex);
+  self->waiting = TRUE;
+  g_cond_broadcast (&self->cond);
+  while (!self->released)
+    g_cond_wait (&self->cond, &self->mutex);
+  self->saw_cancelled = g_cancellable_is_cancelled (cancellable);
+  g_mutex_unlock (&self->mutex);
+  return g_list_append (NULL, g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+}
+
+static void
+blocking_resolver_finalize (GObject *object)
+{
+  BlockingResolver *self = (BlockingResolver *) object;
+
+  g_mutex_clear (&self->mutex);
+  g_cond_clear (&self->cond);
+  G_OBJECT_CLASS (blocking_resolver_parent_class)->finalize (object);
+}
+
+static void
+blocking_resolver_class_init (BlockingResolverClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = blocking_resolver_finalize;
+  klass->lookup_by_name = blocking_resolver_lookup_by_name;
+}
+
+static void
+blocking_resolver_init (BlockingResolver *self)
+{
+  g_mutex_init (&self->mutex);
+  g_cond_init (&self->cond);
+}
+
+static void
+blocking_resolver_wait_for_lookup (BlockingResolver *self)
+{
+  g_mutex_lock (&self->mutex);
+  while (!self->waiting)
+    g_cond_wait (&self->cond, &self->mutex);
+  g_mutex_unlock (&self->mutex);
+}
+
+static void
+blocking_resolver_release (BlockingResolver *self)
+{
+  g_mutex_lock (&self->mutex);
+  self->released = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+}
+
+/* The op ends (deadline or closed loop) while its resolver thread waits;
+ * the thread's answer, which comes later, must change nothing. */
+static void
+connect_ends_while_resolving (IoTest   *t,
+                              gboolean  close_loop)
+{
+  GResolver *old = g_resolver_get_default ();
+  BlockingResolver *resolver = g_object_new (blocking_resolver_get_type (), NULL);
+  Accept a;
+  IoListener *listener = listener_new (t, "127.0.0.1", &a);
+  Connect c = { 0 };
+  gint code = close_loop ? G_IO_ERROR_CLOSED : G_IO_ERROR_TIMED_OUT;
+
+  g_resolver_set_default (G_RESOLVER (resolver));
+  io_stream_connect_tcp_full (t->loop, "resolver.test", io_listener_get_port (listener),
+                              close_loop ? 0 : 0.05, connect_cb, &c, connect_notify);
+  blocking_resolver_wait_for_lookup (resolver);
+  if (close_loop)
+    io_loop_close (t->loop, FALSE);
+  else
+    io_test_iterate_until (t, &c.done, 20);
+  connect_assert_failed (&c, code, 1);
+
+  blocking_resolver_release (resolver);
+  if (close_loop)
+    {
+      g_object_unref (listener);
+      g_ptr_array_unref (a.streams);
+    }
+  else
+    listener_finish (t, listener, &a);
+  wait_for_resolver_thread (t);
+  g_assert_true (resolver->saw_cancelled);
+  if (!close_loop)
+    iterate_for (t, 0.02);
+  g_assert_cmpint (c.calls, ==, 1);
+  g_assert_cmpint (c.notifies, ==, 1);
+
+  g_resolver_set_default (old);
+  g_object_unref (old);
+  g_object_unref (resolver);
+}
+
+static void
+test_connect_times_out_while_resolving (IoTest *t)
+{
+  connect_ends_while_resolving (t, FALSE);
+}
+
+static void
+test_loop_closes_while_resolving (IoTest *t)
+{
+  connect_ends_while_resolving (t, TRUE);
 }
 
 static void
@@ -1486,6 +2072,32 @@ main (int argc, char **argv)
                test_listener_accepts_every_pending_connection);
   io_test_add ("/stream/listener-out-of-fds-reports-error-and-pauses",
                test_listener_out_of_fds_reports_error_and_pauses);
+  io_test_add ("/stream/unix-connect-exchanges-lines-and-close-removes-the-file",
+               test_unix_connect_exchanges_lines_and_close_removes_the_file);
+  io_test_add ("/stream/unix-abstract-socket-exchanges-lines",
+               test_unix_abstract_socket_exchanges_lines);
+  io_test_add ("/stream/unix-connect-to-missing-path-fails-with-not-found",
+               test_unix_connect_to_missing_path_fails_with_not_found);
+  io_test_add ("/stream/unix-connect-to-socket-without-listener-is-refused",
+               test_unix_connect_to_socket_without_listener_is_refused);
+  io_test_add ("/stream/unix-path-too-long-is-invalid-argument",
+               test_unix_path_too_long_is_invalid_argument);
+  io_test_add ("/stream/unix-listener-replaces-stale-file-not-live-socket-or-other-file",
+               test_unix_listener_replaces_stale_file_not_live_socket_or_other_file);
+  io_test_add ("/stream/unix-listener-leaves-a-file-that-replaced-its-socket",
+               test_unix_listener_leaves_a_file_that_replaced_its_socket);
+  io_test_add ("/stream/unix-listener-out-of-fds-reports-error-and-pauses",
+               test_unix_listener_out_of_fds_reports_error_and_pauses);
+  io_test_add ("/stream/unix-connect-to-full-queue-times-out",
+               test_unix_connect_to_full_queue_times_out);
+  io_test_add ("/stream/unix-connect-waits-for-room-in-full-queue",
+               test_unix_connect_waits_for_room_in_full_queue);
+  io_test_add ("/stream/connect-within-timeout-is-not-timed-out-later",
+               test_connect_within_timeout_is_not_timed_out_later);
+  io_test_add ("/stream/unix-connect-pending-when-loop-closes-gets-closed-once",
+               test_unix_connect_pending_when_loop_closes_gets_closed_once);
+  io_test_add ("/stream/connect-times-out-while-resolving", test_connect_times_out_while_resolving);
+  io_test_add ("/stream/loop-closes-while-resolving", test_loop_closes_while_resolving);
   io_test_add ("/stream/bad-fd-is-refused", test_bad_fd_is_refused);
 
   return io_test_run ();

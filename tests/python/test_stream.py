@@ -118,32 +118,105 @@ def test_write_buffer_full_notifies(loop):
     peer.close()
 
 
+def exchange_a_line(loop, accepted, connected, line):
+    # Once a connect has reached its listener: the client sends a line.
+    run_until(loop, lambda: connected and accepted)
+    client, error = connected[0]
+    assert error is None
+    got = []
+    accepted[0].read_until(b'\n', 0, lambda s, data, error: got.append(data.get_data()))
+    client.write(GLib.Bytes.new(line))
+    run_until(loop, lambda: got)
+    assert got == [line]
+    client.close()
+    accepted[0].close()
+
+
 def test_listener_and_connect_tcp_exchange_a_line(loop):
-    accepted, connected, got = [], [], []
+    accepted, connected = [], []
     listener = Io.Listener.new_tcp(loop, '127.0.0.1', 0, 0, Io.ListenerFlags.NONE,
                                    lambda l, stream, error: accepted.append(stream))
     Io.Stream.connect_tcp(loop, 'localhost', listener.get_port(),
                           lambda stream, error: connected.append((stream, error)))
-    run_until(loop, lambda: connected and accepted)
-    client, error = connected[0]
-    assert error is None
-    accepted[0].read_until(b'\n', 0, lambda s, data, error: got.append(data.get_data()))
-    client.write(GLib.Bytes.new(b'over tcp\n'))
-    run_until(loop, lambda: got)
-    assert got == [b'over tcp\n']
-    client.close()
-    accepted[0].close()
+    exchange_a_line(loop, accepted, connected, b'over tcp\n')
     listener.close()
 
 
-def test_connect_to_closed_port_fails(loop):
+def closed_port():
     s = socket.socket()
     s.bind(('127.0.0.1', 0))
     port = s.getsockname()[1]
     s.close()
+    return port
+
+
+def test_connect_to_closed_port_fails(loop):
     connected = []
-    Io.Stream.connect_tcp(loop, '127.0.0.1', port, lambda stream, error: connected.append((stream, error)))
+    Io.Stream.connect_tcp(loop, '127.0.0.1', closed_port(), lambda stream, error: connected.append((stream, error)))
     run_until(loop, lambda: connected)
     stream, error = connected[0]
     assert stream is None
     assert error.domain == 'g-io-error-quark'
+
+
+def test_unix_listener_and_connect_unix_exchange_a_line(loop, tmp_path):
+    path = str(tmp_path / 'echo.sock')
+    accepted, connected = [], []
+    listener = Io.Listener.new_unix(loop, path, 0, lambda l, stream, error: accepted.append(stream))
+    Io.Stream.connect_unix(loop, path, lambda stream, error: connected.append((stream, error)))
+    exchange_a_line(loop, accepted, connected, b'over unix\n')
+    listener.close()
+    assert not (tmp_path / 'echo.sock').exists()
+
+
+def test_unix_listener_path_too_long_raises(loop):
+    with pytest.raises(GLib.Error) as info:
+        Io.Listener.new_unix(loop, 'x' * 200, 0, lambda l, stream, error: None)
+    assert info.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.INVALID_ARGUMENT)
+
+
+def test_connect_unix_full_to_missing_path_fails(loop, tmp_path):
+    results = []
+    Io.Stream.connect_unix_full(loop, str(tmp_path / 'missing.sock'), 5.0,
+                                lambda stream, error: results.append((stream, error)))
+    run_until(loop, lambda: results)
+    stream, error = results[0]
+    assert stream is None
+    assert error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND)
+
+
+def test_connect_tcp_full_to_closed_port_fails(loop):
+    results = []
+    Io.Stream.connect_tcp_full(loop, '127.0.0.1', closed_port(), 5.0,
+                               lambda stream, error: results.append((stream, error)))
+    run_until(loop, lambda: results)
+    stream, error = results[0]
+    assert stream is None
+    assert error.domain == 'g-io-error-quark'
+
+
+def test_connect_unix_full_times_out_on_a_full_queue(loop, tmp_path):
+    path = str(tmp_path / 'full.sock')
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(0)
+    queued = []
+    while True:             # fill the queue: connect() then fails at once
+        client = socket.socket(socket.AF_UNIX)
+        client.setblocking(False)
+        try:
+            client.connect(path)
+        except BlockingIOError:
+            client.close()
+            break
+        queued.append(client)
+    results = []
+    Io.Stream.connect_unix_full(loop, path, 0.1,
+                                lambda stream, error: results.append((stream, error)))
+    run_until(loop, lambda: results)
+    stream, error = results[0]
+    assert stream is None
+    assert error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT)
+    for client in queued:
+        client.close()
+    server.close()
