@@ -133,6 +133,9 @@ struct _IoStream
   gboolean          handler_attached;
   gboolean          closed;
   gboolean          read_eof;           /* no more input will come */
+  gboolean          close_on_eof;
+  gboolean          shutdown_wanted;    /* io_stream_shutdown_write() */
+  gboolean          write_shut;         /* shutdown (SHUT_WR) done */
   gboolean          dispatch_scheduled;
   GError           *error;              /* what closed the stream */
 
@@ -649,6 +652,21 @@ write_iov (IoStream           *self,
   return writev_no_sigpipe (self->fd, iov, n);
 }
 
+static gboolean
+shutdown_now (IoStream  *self,
+              GError   **error)
+{
+  self->write_shut = TRUE;
+  if (shutdown (self->fd, SHUT_WR) < 0)
+    {
+      int errsv = errno;
+
+      g_propagate_error (error, error_from_errno (errsv, _("Could not shut the stream down for writing")));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Writes queued data until the fd takes no more. */
 static void
 flush_queue (IoStream *self)
@@ -700,6 +718,13 @@ flush_queue (IoStream *self)
   if (!self->closed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WRITE_BUFFER_SIZE]);
   check_marks (self);
+  if (self->wsize == 0 && self->shutdown_wanted && !self->write_shut && !self->closed)
+    {
+      GError *error = NULL;
+
+      if (!shutdown_now (self, &error))
+        close_internal (self, error);
+    }
 }
 
 static void
@@ -747,8 +772,10 @@ dispatch (IoStream *self)
 
   fail_rejected_reads (self);
   run_reads (self);
-  /* The input ended: close once what was queued is written. */
-  if (self->read_eof && !self->closed && self->wsize == 0 && self->connecting == NULL)
+  /* The input ended: close once what was queued is written, unless the
+   * owner closes (io_stream_set_close_on_eof()). */
+  if (self->read_eof && self->close_on_eof && !self->closed && self->wsize == 0 &&
+      self->connecting == NULL)
     close_internal (self, NULL);
   run_flushes (self);
   if (self->closed)
@@ -833,6 +860,21 @@ on_fd_events (int        fd,
         flush_queue (self);
       if (events & (IO_EVENTS_READ | IO_EVENTS_ERROR))
         fill_buffer (self, (events & IO_EVENTS_ERROR) != 0);
+      /* A stream kept open past the end of its input: the loop reports a
+       * hang-up (both directions ended) until it is dealt with, and no
+       * read will deal with it. */
+      if ((events & IO_EVENTS_ERROR) && self->read_eof && !self->close_on_eof &&
+          !self->closed && self->wsize == 0)
+        {
+          int err = 0;
+          socklen_t err_len = sizeof err;
+
+          if (self->is_socket &&
+              getsockopt (self->fd, SOL_SOCKET, SO_ERROR, &err, &err_len) == 0 && err != 0)
+            close_with_errno (self, err, _("Error on the stream"));
+          else
+            close_internal (self, NULL);
+        }
       dispatch (self);
     }
   g_object_unref (self);
@@ -1266,6 +1308,12 @@ io_stream_write (IoStream  *self,
                            _("Cannot write to a closed stream"));
       return FALSE;
     }
+  if (self->shutdown_wanted)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                           _("Cannot write to a stream shut down for writing"));
+      return FALSE;
+    }
   bytes = g_bytes_get_data (data, &size);
   if (size == 0)
     return TRUE;
@@ -1521,6 +1569,115 @@ io_stream_get_error (IoStream *self)
   return self->error;
 }
 
+/**
+ * io_stream_shutdown_write:
+ * @self: an #IoStream
+ * @error: return location for a #GError
+ *
+ * Ends the output, keeping the input: once the writes queued so far are
+ * written (at once if none are), the socket is shut down for writing
+ * (`shutdown (fd, SHUT_WR)`), so that the peer reads the end of its input.
+ * Later writes fail with %G_IO_ERROR_CLOSED; reads go on. A second call
+ * does nothing.
+ *
+ * Fails with %G_IO_ERROR_CLOSED on a closed stream, with
+ * %G_IO_ERROR_NOT_SUPPORTED when the fd is not a socket, and with the
+ * error of `shutdown()` when it runs at once (%G_IO_ERROR_NOT_CONNECTED
+ * for a socket whose peer is gone). A `shutdown()` that fails after the
+ * queue drained closes the stream with its error.
+ *
+ * Returns: %TRUE if the output ends or is to end once written
+ *
+ * Since: 1.2
+ */
+gboolean
+io_stream_shutdown_write (IoStream  *self,
+                          GError   **error)
+{
+  g_return_val_if_fail (IO_IS_STREAM (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->closed)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                           _("The stream is closed"));
+      return FALSE;
+    }
+  if (!self->is_socket)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           _("Only a socket can be shut down for writing"));
+      return FALSE;
+    }
+  if (self->shutdown_wanted)
+    return TRUE;
+  self->shutdown_wanted = TRUE;
+  if (self->wsize > 0 || self->connecting != NULL)
+    return TRUE;
+  return shutdown_now (self, error);
+}
+
+/**
+ * io_stream_is_write_shut_down:
+ * @self: an #IoStream
+ *
+ * Returns: %TRUE once io_stream_shutdown_write() was called
+ *
+ * Since: 1.2
+ */
+gboolean
+io_stream_is_write_shut_down (IoStream *self)
+{
+  g_return_val_if_fail (IO_IS_STREAM (self), FALSE);
+
+  return self->shutdown_wanted;
+}
+
+/**
+ * io_stream_set_close_on_eof:
+ * @self: an #IoStream
+ * @close_on_eof: whether the end of the input closes the stream
+ *
+ * Says what the end of the input (the peer closed or shut down its side)
+ * does. By default (%TRUE) the stream closes once the queued writes are
+ * written. With %FALSE it stays open, for writing: a chunk reader gets its
+ * end as usual (both @data and @error %NULL), and the owner closes the
+ * stream when it is done, as a half-closed socket's owner does. A hang-up
+ * (both directions ended, or an error on the socket) still closes it, with
+ * the socket's error if it has one.
+ *
+ * Since: 1.2
+ */
+void
+io_stream_set_close_on_eof (IoStream *self,
+                            gboolean  close_on_eof)
+{
+  g_return_if_fail (IO_IS_STREAM (self));
+
+  close_on_eof = !!close_on_eof;
+  if (self->close_on_eof == close_on_eof)
+    return;
+  self->close_on_eof = close_on_eof;
+  if (close_on_eof && self->read_eof && !self->closed)
+    schedule_dispatch (self);
+}
+
+/**
+ * io_stream_get_close_on_eof:
+ * @self: an #IoStream
+ *
+ * Returns: what io_stream_set_close_on_eof() set, %TRUE by default
+ *
+ * Since: 1.2
+ */
+gboolean
+io_stream_get_close_on_eof (IoStream *self)
+{
+  g_return_val_if_fail (IO_IS_STREAM (self), TRUE);
+
+  return self->close_on_eof;
+}
+
 /* ---- GObject ----------------------------------------------------------- */
 
 static void
@@ -1702,6 +1859,7 @@ io_stream_init (IoStream *self)
   self->fd = -1;
   self->rbuf = g_byte_array_new ();
   self->max_buffer_size = IO_STREAM_DEFAULT_MAX_BUFFER_SIZE;
+  self->close_on_eof = TRUE;
   self->high_mark = DEFAULT_HIGH_MARK;
   self->low_mark = DEFAULT_LOW_MARK;
   g_queue_init (&self->rejected);
