@@ -543,7 +543,9 @@ fail_rejected_reads (IoStream *self)
 
 /* Reads what the fd has into the buffer: once, or after a hang-up or an
  * error condition (@hangup) until the end, so that the condition, which
- * the loop reports until it is dealt with, is dealt with. */
+ * the loop reports until it is dealt with, is dealt with (unless a reader
+ * deals with it, of a stream that does not close at the end of its
+ * input). */
 static void
 fill_buffer (IoStream *self,
              gboolean  hangup)
@@ -575,7 +577,10 @@ fill_buffer (IoStream *self,
       g_byte_array_set_size (self->rbuf, len + MAX (r, 0));
       if (r > 0)
         {
-          if (!hangup)
+          /* A reader makes progress on each report of the hang-up; one
+           * kept past the end of the input gets that end in the next
+           * iteration, as from a socket that did not hang up. */
+          if (!hangup || (self->read != NULL && !self->close_on_eof))
             return;
         }
       else if (r == 0)
@@ -856,15 +861,11 @@ on_fd_events (int        fd,
     connect_ready (self);
   else
     {
-      if ((events & IO_EVENTS_WRITE) || ((events & IO_EVENTS_ERROR) && self->wsize > 0))
-        flush_queue (self);
-      if (events & (IO_EVENTS_READ | IO_EVENTS_ERROR))
-        fill_buffer (self, (events & IO_EVENTS_ERROR) != 0);
-      /* A stream kept open past the end of its input: the loop reports a
-       * hang-up (both directions ended) until it is dealt with, and no
-       * read will deal with it. */
+      /* A stream kept open past the end of its input, whose reader had
+       * that end already: the loop reports a hang-up (both directions
+       * ended) until it is dealt with, and no read will deal with it. */
       if ((events & IO_EVENTS_ERROR) && self->read_eof && !self->close_on_eof &&
-          !self->closed && self->wsize == 0)
+          self->wsize == 0)
         {
           int err = 0;
           socklen_t err_len = sizeof err;
@@ -875,6 +876,10 @@ on_fd_events (int        fd,
           else
             close_internal (self, NULL);
         }
+      if ((events & IO_EVENTS_WRITE) || ((events & IO_EVENTS_ERROR) && self->wsize > 0))
+        flush_queue (self);
+      if (events & (IO_EVENTS_READ | IO_EVENTS_ERROR))
+        fill_buffer (self, (events & IO_EVENTS_ERROR) != 0);
       dispatch (self);
     }
   g_object_unref (self);
