@@ -77,7 +77,9 @@
  *
  * The end of the input (the peer closed or shut down its side) fails a
  * pending read that it leaves unsatisfied and closes the stream once the
- * queued writes are written. Data read before the close stays readable:
+ * queued writes are written, unless io_stream_set_close_on_eof() leaves
+ * the closing to the owner. io_stream_shutdown_write() ends the output
+ * alone. Data read before the close stays readable:
  * reads on a closed stream are served from the buffer and fail with
  * %G_IO_ERROR_CLOSED only when it cannot satisfy them.
  *
