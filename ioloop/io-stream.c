@@ -138,6 +138,7 @@ struct _IoStream
   gboolean          close_on_eof;
   gboolean          shutdown_wanted;    /* io_stream_shutdown_write() */
   gboolean          write_shut;         /* shutdown (SHUT_WR) done */
+  guint             parked_hook;        /* parked: the loop's close hook */
   gboolean          dispatch_scheduled;
   GError           *error;              /* what closed the stream */
 
@@ -184,6 +185,8 @@ G_DEFINE_FINAL_TYPE (IoStream, io_stream, G_TYPE_OBJECT)
 
 static void dispatch (IoStream *self);
 static void update_interest (IoStream *self);
+static void on_fd_events (int fd, IoEvents events, gpointer user_data, GError **error);
+static void forget_parked_hook (IoStream *self);
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -298,6 +301,12 @@ close_internal (IoStream *self,
     {
       self->handler_attached = FALSE;
       io_loop_remove_handler (self->loop, self->fd, NULL);
+    }
+  if (self->parked_hook != 0)
+    {
+      forget_parked_hook (self);
+      /* The caller's reference keeps the stream until it returns. */
+      g_object_unref (self);
     }
   if (self->fd >= 0)
     {
@@ -797,11 +806,83 @@ dispatch (IoStream *self)
   g_object_unref (self);
 }
 
+/* The loop closing closes a parked stream, as it closes the others
+ * through their handlers' notifies. */
+static void
+parked_loop_closed (gpointer data)
+{
+  IoStream *self = data;
+
+  self->parked_hook = 0;
+  close_internal (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
+                                             _("The loop was closed")));
+  schedule_dispatch (self);
+  g_object_unref (self);
+}
+
+/* A stream kept open past the end of its input with nothing to write
+ * waits for nothing: it leaves the loop, which would otherwise report the
+ * peer's hang-up (kqueue: its shutdown) at every iteration. A reference
+ * and a close hook stand for the handler meanwhile. */
+static void
+park (IoStream *self)
+{
+  g_object_ref (self);
+  self->parked_hook = _io_loop_add_close_hook (self->loop, parked_loop_closed, self);
+  self->handler_attached = FALSE;
+  self->interest = IO_EVENTS_NONE;
+  io_loop_remove_handler (self->loop, self->fd, NULL);
+}
+
+static void
+forget_parked_hook (IoStream *self)
+{
+  guint hook = self->parked_hook;
+
+  self->parked_hook = 0;
+  _io_loop_remove_close_hook (self->loop, hook);
+}
+
+/* Back on the loop, for a write that waits. */
+static void
+unpark (IoStream *self)
+{
+  GError *error = NULL;
+
+  forget_parked_hook (self);
+  if (io_loop_add_handler (self->loop, self->fd, IO_EVENTS_NONE, on_fd_events,
+                           g_object_ref (self), handler_notify, &error))
+    self->handler_attached = TRUE;
+  else
+    {
+      g_object_unref (self);    /* a refused handler's notify does not run */
+      close_internal (self, error);
+      schedule_dispatch (self);
+    }
+}
+
 static void
 update_interest (IoStream *self)
 {
   IoEvents want = IO_EVENTS_NONE;
 
+  if (self->parked_hook != 0 && !self->closed && self->wsize > 0)
+    {
+      gboolean attached;
+
+      unpark (self);
+      attached = self->handler_attached;
+      /* The parked reference, after what unpark() may have scheduled. */
+      g_object_unref (self);
+      if (!attached)
+        return;
+    }
+  if (self->handler_attached && !self->close_on_eof && self->read_eof && !self->closed &&
+      self->wsize == 0 && self->connecting == NULL)
+    {
+      park (self);
+      return;
+    }
   if (!self->handler_attached)
     return;
   if (self->connecting != NULL)
@@ -863,21 +944,6 @@ on_fd_events (int        fd,
     connect_ready (self);
   else
     {
-      /* A stream kept open past the end of its input, whose reader had
-       * that end already: the loop reports a hang-up (both directions
-       * ended) until it is dealt with, and no read will deal with it. */
-      if ((events & IO_EVENTS_ERROR) && self->read_eof && !self->close_on_eof &&
-          self->wsize == 0)
-        {
-          int err = 0;
-          socklen_t err_len = sizeof err;
-
-          if (self->is_socket &&
-              getsockopt (self->fd, SOL_SOCKET, SO_ERROR, &err, &err_len) == 0 && err != 0)
-            close_with_errno (self, err, _("Error on the stream"));
-          else
-            close_internal (self, NULL);
-        }
       if ((events & IO_EVENTS_WRITE) || ((events & IO_EVENTS_ERROR) && self->wsize > 0))
         flush_queue (self);
       if (events & (IO_EVENTS_READ | IO_EVENTS_ERROR))

@@ -1145,13 +1145,16 @@ test_end_of_input_without_close_on_eof_keeps_stream_open (IoTest *t)
   done_clear (&c);
 }
 
-/* Kept open past its input, a stream whose peer is gone altogether (a
- * hang-up) still closes, once, rather than be reported forever. */
+/* Kept open past its input with nothing to write, a stream waits for
+ * nothing: a peer that then goes away altogether (a hang-up, which the
+ * loop would report at every iteration) is found by the next write, which
+ * fails once. */
 static void
-test_hang_up_without_close_on_eof_closes_once (IoTest *t)
+test_hang_up_without_close_on_eof_is_found_by_next_write (IoTest *t)
 {
   int peer;
   IoStream *stream = stream_pair (t, &peer);
+  GBytes *bytes;
   Reader r;
   Done c = { 0 };
   int i;
@@ -1164,25 +1167,76 @@ test_hang_up_without_close_on_eof_closes_once (IoTest *t)
   close (peer);
   io_test_iterate_until (t, &r.done, 10);
   g_assert_true (r.end);
-  if (g_str_equal (io_loop_get_backend (t->loop), "select"))
-    {
-      GBytes *bytes = g_bytes_new_static ("x", 1);
+  for (i = 0; i < 5; i++)
+    io_test_iterate (t);
+  for (i = 0; i < 20; i++)
+    g_assert_false (io_test_iterate (t));       /* nothing to dispatch */
+  g_assert_false (io_stream_is_closed (stream));
+  g_assert_cmpint (c.calls, ==, 0);
 
-      /* select() tells of a hang-up only to a reader: the next write
-       * finds it. */
-      g_assert_true (io_stream_write (stream, bytes, NULL));
-      g_bytes_unref (bytes);
-    }
+  bytes = g_bytes_new_static ("x", 1);
+  g_assert_true (io_stream_write (stream, bytes, NULL));
+  g_bytes_unref (bytes);
   io_test_iterate_until (t, &c.done, 10);
   for (i = 0; i < 5; i++)
     io_test_iterate (t);
   g_assert_cmpint (c.calls, ==, 1);
   g_assert_cmpint (c.notifies, ==, 1);
+  g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
   g_assert_true (io_stream_is_closed (stream));
 
   stream_finish (t, stream);
   reader_clear (&r);
   done_clear (&c);
+}
+
+/* A stream waiting past its input still closes with its loop, once, and
+ * a write that must wait brings it back to the loop. */
+static void
+test_stream_kept_past_its_input_closes_with_loop_once (IoTest *t)
+{
+  int peer;
+  IoStream *stream = stream_pair (t, &peer);
+  GBytes *bytes = g_bytes_new_take (pattern (BIG), BIG);
+  Reader r;
+  Done c = { 0 }, f = { 0 };
+  gsize drained = 0;
+
+  reader_init (&r);
+  r.streaming = TRUE;
+  io_stream_set_close_on_eof (stream, FALSE);
+  io_stream_set_close_callback (stream, done_cb, &c, done_notify);
+  io_stream_read_chunks (stream, reader_cb, &r, reader_notify);
+  shutdown (peer, SHUT_WR);
+  io_test_iterate_until (t, &r.done, 10);
+  g_assert_true (r.end);
+  io_test_iterate (t);
+
+  g_assert_true (io_stream_write (stream, bytes, NULL));
+  g_bytes_unref (bytes);
+  io_stream_flush (stream, done_cb, &f, done_notify);
+  while (!f.done)
+    {
+      drained += io_test_drain (peer);
+      io_test_iterate (t);
+    }
+  drained += io_test_drain (peer);
+  g_assert_no_error (f.error);
+  g_assert_cmpuint (drained, ==, BIG);
+  io_test_iterate (t);
+  g_assert_false (io_stream_is_closed (stream));
+
+  io_loop_close (t->loop, FALSE);
+  g_assert_true (io_stream_is_closed (stream));
+  g_assert_cmpint (c.calls, ==, 1);
+  g_assert_cmpint (c.notifies, ==, 1);
+  g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+
+  g_object_unref (stream);
+  close (peer);
+  reader_clear (&r);
+  done_clear (&c);
+  done_clear (&f);
 }
 
 /* Reading paused and resumed by io_stream_cancel_read() and a new chunk
@@ -1688,8 +1742,10 @@ main (int argc, char **argv)
                test_shutdown_write_refuses_pipe_and_closed_stream);
   io_test_add ("/stream/end-of-input-without-close-on-eof-keeps-stream-open",
                test_end_of_input_without_close_on_eof_keeps_stream_open);
-  io_test_add ("/stream/hang-up-without-close-on-eof-closes-once",
-               test_hang_up_without_close_on_eof_closes_once);
+  io_test_add ("/stream/hang-up-without-close-on-eof-is-found-by-next-write",
+               test_hang_up_without_close_on_eof_is_found_by_next_write);
+  io_test_add ("/stream/stream-kept-past-its-input-closes-with-loop-once",
+               test_stream_kept_past_its_input_closes_with_loop_once);
   io_test_add ("/stream/chunks-cancelled-and-restarted-lose-nothing",
                test_chunks_cancelled_and_restarted_lose_nothing);
   io_test_add ("/stream/loop-close-closes-open-streams-once", test_loop_close_closes_open_streams_once);

@@ -1850,7 +1850,7 @@ socket_core_write (SocketCore *self, PyObject *data)
     Py_RETURN_NONE;
   if (!self->conn_lost && (self->stream == NULL || io_stream_is_closed (self->stream)))
     {
-      /* The stream hung up, and the transport stayed for its owner. */
+      /* The stream closed without the transport: its Io.Loop closed. */
       PyObject *r = self->transport != NULL
         ? PyObject_CallMethod (self->transport, "_write_to_closed_stream", NULL)
         : Py_NewRef (Py_None);
@@ -2019,6 +2019,8 @@ socket_core_close (SocketCore *self, PyObject *unused)
   Py_RETURN_NONE;
 }
 
+static int socket_core_clear (SocketCore *self);
+
 /* Closed, and the cycle with the transport and the protocol broken. */
 static PyObject *
 socket_core_release (SocketCore *self, PyObject *unused)
@@ -2026,11 +2028,7 @@ socket_core_release (SocketCore *self, PyObject *unused)
   PyObject *r = socket_core_close (self, NULL);
 
   Py_XDECREF (r);
-  Py_CLEAR (self->transport);
-  Py_CLEAR (self->data_received);
-  Py_CLEAR (self->get_buffer);
-  Py_CLEAR (self->buffer_updated);
-  Py_CLEAR (self->context);
+  socket_core_clear (self);
   Py_RETURN_NONE;
 }
 

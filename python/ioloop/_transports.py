@@ -69,7 +69,6 @@ class SocketTransport(selector_events._SelectorSocketTransport):
         self.set_protocol(protocol)
         self._server = server
         self._paused = False
-        self._eof_received = False
         self._empty_waiter = None
         if server is not None:
             server._attach()
@@ -145,11 +144,9 @@ class SocketTransport(selector_events._SelectorSocketTransport):
         self._paused = False
         self._core.start_reading()
 
-    def _read_ready__on_eof(self):
-        # The core calls it at the end of the input, which leaves the stream
-        # open: eof_received() may keep it for writing.
-        self._eof_received = True
-        super()._read_ready__on_eof()
+    # _read_ready__on_eof() is asyncio's: the core calls it at the end of
+    # the input, which leaves the stream open (eof_received() may keep it
+    # for writing; the stream then leaves the loop until a write waits).
 
     # -- writing --------------------------------------------------------------
 
@@ -185,14 +182,8 @@ class SocketTransport(selector_events._SelectorSocketTransport):
         self._call_connection_lost(None)
 
     def _stream_closed(self, exc):
-        # The stream closed by itself: an I/O error, or a hang-up.
+        # The stream closed by itself: an I/O error.
         if self._conn_lost:
-            return
-        if exc is None and (self._paused or self._eof_received):
-            # A hang-up (both directions ended).  Paused, what was read
-            # before it and its end are still for the protocol, when it
-            # resumes; past the end of the input, the transport stays until
-            # it is closed, as asyncio's does.
             return
         if exc is None:
             self._force_close(None)
@@ -200,7 +191,8 @@ class SocketTransport(selector_events._SelectorSocketTransport):
             self._fatal_error(exc, 'Fatal error on socket transport')
 
     def _write_to_closed_stream(self):
-        # What send() on a socket that hung up raises.
+        # The stream closed without the transport (its Io.Loop closed):
+        # what send() on a closed connection raises.
         exc = BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
         self._fatal_error(exc, 'Fatal write error on socket transport')
 

@@ -344,6 +344,31 @@ def test_write_eof_half_closes_and_eof_received_true_keeps_writing(loop, family,
     run(loop, close_all(server, writer))
 
 
+def test_kept_open_transport_finds_a_gone_peer_at_the_next_write(loop, family, tmpdir_path):
+    server, reader, writer, proto = server_pair(
+        loop, family, tmpdir_path, lambda: Recorder(loop, eof_result=True))
+
+    async def main():
+        writer.transport.abort()            # the peer goes away altogether
+        while 'eof' not in proto.events:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        assert not proto.lost.done()
+        # Written into a connection the peer closed: the first write may
+        # still be taken, a later one fails.
+        for _ in range(100):
+            if proto.lost.done():
+                break
+            proto.transport.write(b'late')
+            await asyncio.sleep(0.01)
+        return await proto.lost
+    exc = run(loop, main())
+    assert isinstance(exc, (BrokenPipeError, ConnectionResetError))
+    assert len([e for e in proto.events if isinstance(e, tuple)]) == 1
+    server.close()
+    run(loop, server.wait_closed())
+
+
 def test_eof_received_false_closes(loop, family, tmpdir_path):
     server, reader, writer, proto = server_pair(
         loop, family, tmpdir_path, lambda: Recorder(loop, eof_result=False))
