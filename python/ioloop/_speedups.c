@@ -1372,7 +1372,9 @@ typedef struct
   int eof;
   int conn_lost;
   int sendfile_busy;
-  int reading;
+  int reading;                  /* wanted: not paused */
+  int chunks;                   /* the stream's chunk reader is on */
+  GBytes *pending;              /* read, not taken yet: before any more */
   int depth;                    /* callbacks of this core running */
   gulong drain_handler;         /* notify::write-buffer-full, while full */
 } SocketCore;
@@ -1547,37 +1549,45 @@ after_stream_call (SocketCore *self)
     detach_sock (self);
 }
 
+/* Hands data[offset..] to the protocol.  What a BufferedProtocol that
+ * paused reading on the way has not taken yet waits in self->pending for
+ * resume_reading(). */
 static void
-deliver (SocketCore *self, GBytes *data)
+deliver (SocketCore *self, GBytes *data, gsize offset)
 {
   gsize size;
-  const char *p = g_bytes_get_data (data, &size);
+  const char *base = g_bytes_get_data (data, &size);
   PyObject *result;
 
-  if (self->conn_lost)
-    return;
-  if (self->data_received != NULL)
+  while (offset < size && !self->conn_lost)
     {
-      PyObject *func = Py_NewRef (self->data_received);
-      PyObject *bytes = PyBytes_FromStringAndSize (p, size);
-
-      result = bytes ? PyObject_CallOneArg (func, bytes) : NULL;
-      Py_XDECREF (bytes);
-      Py_DECREF (func);
-      if (result == NULL)
-        callback_failed (self, "Fatal error: protocol.data_received() call failed.");
-      Py_XDECREF (result);
-      return;
-    }
-  /* A BufferedProtocol: as many buffers as the chunk needs. */
-  while (size > 0 && !self->conn_lost && self->get_buffer != NULL)
-    {
-      PyObject *get_buffer = Py_NewRef (self->get_buffer);
-      PyObject *updated = Py_NewRef (self->buffer_updated);
-      PyObject *buf, *n_obj;
+      PyObject *get_buffer, *updated, *buf, *n_obj;
       Py_buffer view;
       gsize n;
 
+      if (offset > 0 && !self->reading)
+        {
+          self->pending = g_bytes_new_from_bytes (data, offset, size - offset);
+          return;
+        }
+      if (self->data_received != NULL)
+        {
+          PyObject *func = Py_NewRef (self->data_received);
+          PyObject *bytes = PyBytes_FromStringAndSize (base + offset, size - offset);
+
+          result = bytes ? PyObject_CallOneArg (func, bytes) : NULL;
+          Py_XDECREF (bytes);
+          Py_DECREF (func);
+          if (result == NULL)
+            callback_failed (self, "Fatal error: protocol.data_received() call failed.");
+          Py_XDECREF (result);
+          return;
+        }
+      if (self->get_buffer == NULL)
+        return;
+      /* A BufferedProtocol: as many buffers as the chunk needs. */
+      get_buffer = Py_NewRef (self->get_buffer);
+      updated = Py_NewRef (self->buffer_updated);
       buf = PyObject_CallFunction (get_buffer, "n", (Py_ssize_t) -1);
       Py_DECREF (get_buffer);
       if (buf != NULL && PyObject_GetBuffer (buf, &view, PyBUF_WRITABLE) == 0)
@@ -1595,12 +1605,11 @@ deliver (SocketCore *self, GBytes *data)
           callback_failed (self, "Fatal error: protocol.get_buffer() call failed.");
           return;
         }
-      n = MIN ((gsize) view.len, size);
-      memcpy (view.buf, p, n);
+      n = MIN ((gsize) view.len, size - offset);
+      memcpy (view.buf, base + offset, n);
       PyBuffer_Release (&view);
       Py_DECREF (buf);
-      p += n;
-      size -= n;
+      offset += n;
       n_obj = PyLong_FromSize_t (n);
       result = n_obj ? PyObject_CallOneArg (updated, n_obj) : NULL;
       Py_XDECREF (n_obj);
@@ -1622,13 +1631,14 @@ chunk_cb (IoStream *stream, GBytes *data, const GError *error, gpointer user_dat
 
   callback_enter (self, &state);
   if (loop_closed (self))
-    self->reading = data != NULL;
+    self->reading = self->chunks = data != NULL;
   else if (data != NULL)
-    deliver (self, data);
+    deliver (self, data, 0);
   else
     {
       /* The chunk reader ends here. */
       self->reading = 0;
+      self->chunks = 0;
       if (error != NULL)
         {
           PyObject *exc = exception_from_error (error);
@@ -1793,6 +1803,13 @@ socket_core_set_protocol (SocketCore *self, PyObject *const *args, Py_ssize_t na
   Py_RETURN_NONE;
 }
 
+static void
+start_chunks (SocketCore *self)
+{
+  self->chunks = 1;
+  io_stream_read_chunks (self->stream, chunk_cb, Py_NewRef (self), decref_notify);
+}
+
 static PyObject *
 socket_core_start_reading (SocketCore *self, PyObject *unused)
 {
@@ -1805,16 +1822,46 @@ socket_core_start_reading (SocketCore *self, PyObject *unused)
   if (self->context == NULL)
     return NULL;
   self->reading = 1;
-  io_stream_read_chunks (self->stream, chunk_cb, Py_NewRef (self), decref_notify);
+  if (self->pending != NULL)
+    {
+      /* From the loop, as data comes: what was left first. */
+      PyObject *r = PyObject_CallMethod (self->loop, "call_soon", "N",
+                                         PyObject_GetAttrString ((PyObject *) self,
+                                                                 "_deliver_pending"));
+      if (r == NULL)
+        return NULL;
+      Py_DECREF (r);
+    }
+  else if (!self->chunks)
+    start_chunks (self);
+  Py_RETURN_NONE;
+}
+
+static PyObject *
+socket_core_deliver_pending (SocketCore *self, PyObject *unused)
+{
+  CallbackState state;
+  GBytes *pending;
+
+  if (!self->reading || self->pending == NULL || self->stream == NULL)
+    Py_RETURN_NONE;
+  callback_enter (self, &state);
+  pending = g_steal_pointer (&self->pending);
+  deliver (self, pending, 0);
+  g_bytes_unref (pending);
+  if (self->reading && self->pending == NULL && !self->chunks && !self->conn_lost)
+    start_chunks (self);
+  callback_leave (self, &state);
   Py_RETURN_NONE;
 }
 
 static PyObject *
 socket_core_stop_reading (SocketCore *self, PyObject *unused)
 {
-  if (self->reading && self->stream != NULL)
+  self->reading = 0;
+  if (self->chunks && self->stream != NULL)
     {
-      self->reading = 0;
+      self->chunks = 0;
       io_stream_cancel_read (self->stream);
     }
   Py_RETURN_NONE;
@@ -2005,13 +2052,12 @@ socket_core_flush (SocketCore *self, PyObject *callback)
 static PyObject *
 socket_core_close (SocketCore *self, PyObject *unused)
 {
+  PyObject *r = socket_core_stop_reading (self, NULL);
+
+  Py_XDECREF (r);
+  g_clear_pointer (&self->pending, g_bytes_unref);
   if (self->stream != NULL)
     {
-      if (self->reading)
-        {
-          self->reading = 0;
-          io_stream_cancel_read (self->stream);
-        }
       drain_stop (self);
       io_stream_close (self->stream);
     }
@@ -2076,6 +2122,7 @@ socket_core_dealloc (SocketCore *self)
       g_clear_object (&self->stream);
     }
   detach_sock (self);
+  g_clear_pointer (&self->pending, g_bytes_unref);
   socket_core_clear (self);
   Py_CLEAR (self->loop);
   Py_TYPE (self)->tp_free ((PyObject *) self);
@@ -2093,6 +2140,7 @@ static PyMethodDef socket_core_methods[] = {
   { "set_protocol", (PyCFunction) (void (*) (void)) socket_core_set_protocol, METH_FASTCALL, NULL },
   { "start_reading", (PyCFunction) socket_core_start_reading, METH_NOARGS, NULL },
   { "stop_reading", (PyCFunction) socket_core_stop_reading, METH_NOARGS, NULL },
+  { "_deliver_pending", (PyCFunction) socket_core_deliver_pending, METH_NOARGS, NULL },
   { "is_reading", (PyCFunction) socket_core_is_reading, METH_NOARGS, NULL },
   { "write", (PyCFunction) socket_core_write, METH_O,
     "write(data): asyncio's transport.write()." },

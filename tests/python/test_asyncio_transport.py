@@ -463,6 +463,40 @@ def test_buffered_protocol_gets_everything(loop, family, tmpdir_path):
     run(loop, close_all(server, writer))
 
 
+def test_buffered_protocol_pausing_mid_chunk_gets_the_rest_after_resume(loop, family,
+                                                                      tmpdir_path):
+    payload = os.urandom(60 * 1024)
+
+    class Pausing(Buffered):
+        paused_calls = 0
+
+        def buffer_updated(self, nbytes):
+            assert not self.paused, 'data while paused'
+            super().buffer_updated(nbytes)
+            if self.calls % 50 == 0:
+                self.paused = True
+                self.transport.pause_reading()
+                loop.call_later(0.01, self.resume)
+
+        def resume(self):
+            self.paused = False
+            self.transport.resume_reading()
+
+    def factory():
+        proto = Pausing(loop, size=100)
+        proto.paused = False
+        return proto
+    server, reader, writer, proto = server_pair(loop, family, tmpdir_path, factory)
+
+    async def main():
+        writer.write(payload)       # one write: the server reads big chunks
+        writer.write_eof()
+        assert await proto.lost is None
+    run(loop, main())
+    assert bytes(proto.data) == payload
+    run(loop, close_all(server, writer))
+
+
 def test_exception_in_data_received_is_a_fatal_error(loop, family, tmpdir_path):
     contexts = []
     loop.set_exception_handler(lambda loop, context: contexts.append(context))
