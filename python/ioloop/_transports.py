@@ -51,7 +51,6 @@ class SocketTransport(selector_events._SelectorSocketTransport):
         # The bound C method, found before the class's: write() runs no
         # Python code.
         self.write = self._core.write
-        self._read_ready_cb = None
         transports._FlowControlMixin.__init__(self, extra, loop)
         self._extra['socket'] = trsock.TransportSocket(sock)
         try:
