@@ -2079,6 +2079,12 @@ socket_core_release (SocketCore *self, PyObject *unused)
 }
 
 static PyObject *
+socket_core_is_closing (SocketCore *self, PyObject *unused)
+{
+  return PyBool_FromLong (self->closing);
+}
+
+static PyObject *
 socket_core_is_reading (SocketCore *self, PyObject *unused)
 {
   return PyBool_FromLong (self->reading);
@@ -2142,6 +2148,8 @@ static PyMethodDef socket_core_methods[] = {
   { "stop_reading", (PyCFunction) socket_core_stop_reading, METH_NOARGS, NULL },
   { "_deliver_pending", (PyCFunction) socket_core_deliver_pending, METH_NOARGS, NULL },
   { "is_reading", (PyCFunction) socket_core_is_reading, METH_NOARGS, NULL },
+  { "is_closing", (PyCFunction) socket_core_is_closing, METH_NOARGS,
+    "is_closing(): asyncio's transport.is_closing()." },
   { "write", (PyCFunction) socket_core_write, METH_O,
     "write(data): asyncio's transport.write()." },
   { "shutdown_write", (PyCFunction) socket_core_shutdown_write, METH_NOARGS, NULL },

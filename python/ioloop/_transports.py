@@ -48,9 +48,10 @@ class SocketTransport(selector_events._SelectorSocketTransport):
                  *, _core_type):
         # The core first: _FlowControlMixin's __init__ sets its limits.
         self._core = _core_type(loop, loop._io_loop.__gpointer__, sock, self)
-        # The bound C method, found before the class's: write() runs no
-        # Python code.
+        # The bound C methods, found before the class's: write() and
+        # is_closing() (which StreamWriter.drain() asks) run no Python code.
         self.write = self._core.write
+        self.is_closing = self._core.is_closing
         transports._FlowControlMixin.__init__(self, extra, loop)
         self._extra['socket'] = trsock.TransportSocket(sock)
         try:
