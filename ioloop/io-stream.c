@@ -79,7 +79,9 @@
  *
  * The end of the input (the peer closed or shut down its side) fails a
  * pending read that it leaves unsatisfied and closes the stream once the
- * queued writes are written. Data read before the close stays readable:
+ * queued writes are written, unless io_stream_set_close_on_eof() leaves
+ * the closing to the owner. io_stream_shutdown_write() ends the output
+ * alone. Data read before the close stays readable:
  * reads on a closed stream are served from the buffer and fail with
  * %G_IO_ERROR_CLOSED only when it cannot satisfy them.
  *
@@ -135,6 +137,10 @@ struct _IoStream
   gboolean          handler_attached;
   gboolean          closed;
   gboolean          read_eof;           /* no more input will come */
+  gboolean          close_on_eof;
+  gboolean          shutdown_wanted;    /* io_stream_shutdown_write() */
+  gboolean          write_shut;         /* shutdown (SHUT_WR) done */
+  guint             parked_hook;        /* parked: the loop's close hook */
   gboolean          dispatch_scheduled;
   GError           *error;              /* what closed the stream */
 
@@ -181,6 +187,8 @@ G_DEFINE_FINAL_TYPE (IoStream, io_stream, G_TYPE_OBJECT)
 
 static void dispatch (IoStream *self);
 static void update_interest (IoStream *self);
+static void on_fd_events (int fd, IoEvents events, gpointer user_data, GError **error);
+static void forget_parked_hook (IoStream *self);
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -295,6 +303,12 @@ close_internal (IoStream *self,
     {
       self->handler_attached = FALSE;
       io_loop_remove_handler (self->loop, self->fd, NULL);
+    }
+  if (self->parked_hook != 0)
+    {
+      forget_parked_hook (self);
+      /* The caller's reference keeps the stream until it returns. */
+      g_object_unref (self);
     }
   if (self->fd >= 0)
     {
@@ -554,7 +568,9 @@ fail_rejected_reads (IoStream *self)
 
 /* Reads what the fd has into the buffer: once, or after a hang-up or an
  * error condition (@hangup) until the end, so that the condition, which
- * the loop reports until it is dealt with, is dealt with. */
+ * the loop reports until it is dealt with, is dealt with (unless a reader
+ * deals with it, of a stream that does not close at the end of its
+ * input). */
 static void
 fill_buffer (IoStream *self,
              gboolean  hangup)
@@ -586,7 +602,10 @@ fill_buffer (IoStream *self,
       g_byte_array_set_size (self->rbuf, len + MAX (r, 0));
       if (r > 0)
         {
-          if (!hangup)
+          /* A reader makes progress on each report of the hang-up; one
+           * kept past the end of the input gets that end in the next
+           * iteration, as from a socket that did not hang up. */
+          if (!hangup || (self->read != NULL && !self->close_on_eof))
             return;
         }
       else if (r == 0)
@@ -663,6 +682,21 @@ write_iov (IoStream           *self,
   return writev_no_sigpipe (self->fd, iov, n);
 }
 
+static gboolean
+shutdown_now (IoStream  *self,
+              GError   **error)
+{
+  self->write_shut = TRUE;
+  if (shutdown (self->fd, SHUT_WR) < 0)
+    {
+      int errsv = errno;
+
+      g_propagate_error (error, error_from_errno (errsv, _("Could not shut the stream down for writing")));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* Writes queued data until the fd takes no more. */
 static void
 flush_queue (IoStream *self)
@@ -714,6 +748,13 @@ flush_queue (IoStream *self)
   if (!self->closed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WRITE_BUFFER_SIZE]);
   check_marks (self);
+  if (self->wsize == 0 && self->shutdown_wanted && !self->write_shut && !self->closed)
+    {
+      GError *error = NULL;
+
+      if (!shutdown_now (self, &error))
+        close_internal (self, error);
+    }
 }
 
 static void
@@ -761,8 +802,10 @@ dispatch (IoStream *self)
 
   fail_rejected_reads (self);
   run_reads (self);
-  /* The input ended: close once what was queued is written. */
-  if (self->read_eof && !self->closed && self->wsize == 0 && self->connecting == NULL)
+  /* The input ended: close once what was queued is written, unless the
+   * owner closes (io_stream_set_close_on_eof()). */
+  if (self->read_eof && self->close_on_eof && !self->closed && self->wsize == 0 &&
+      self->connecting == NULL)
     close_internal (self, NULL);
   run_flushes (self);
   if (self->closed)
@@ -777,11 +820,83 @@ dispatch (IoStream *self)
   g_object_unref (self);
 }
 
+/* The loop closing closes a parked stream, as it closes the others
+ * through their handlers' notifies. */
+static void
+parked_loop_closed (gpointer data)
+{
+  IoStream *self = data;
+
+  self->parked_hook = 0;
+  close_internal (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
+                                             _("The loop was closed")));
+  schedule_dispatch (self);
+  g_object_unref (self);
+}
+
+/* A stream kept open past the end of its input with nothing to write
+ * waits for nothing: it leaves the loop, which would otherwise report the
+ * peer's hang-up (kqueue: its shutdown) at every iteration. A reference
+ * and a close hook stand for the handler meanwhile. */
+static void
+park (IoStream *self)
+{
+  g_object_ref (self);
+  self->parked_hook = _io_loop_add_close_hook (self->loop, parked_loop_closed, self);
+  self->handler_attached = FALSE;
+  self->interest = IO_EVENTS_NONE;
+  io_loop_remove_handler (self->loop, self->fd, NULL);
+}
+
+static void
+forget_parked_hook (IoStream *self)
+{
+  guint hook = self->parked_hook;
+
+  self->parked_hook = 0;
+  _io_loop_remove_close_hook (self->loop, hook);
+}
+
+/* Back on the loop, for a write that waits. */
+static void
+unpark (IoStream *self)
+{
+  GError *error = NULL;
+
+  forget_parked_hook (self);
+  if (io_loop_add_handler (self->loop, self->fd, IO_EVENTS_NONE, on_fd_events,
+                           g_object_ref (self), handler_notify, &error))
+    self->handler_attached = TRUE;
+  else
+    {
+      g_object_unref (self);    /* a refused handler's notify does not run */
+      close_internal (self, error);
+      schedule_dispatch (self);
+    }
+}
+
 static void
 update_interest (IoStream *self)
 {
   IoEvents want = IO_EVENTS_NONE;
 
+  if (self->parked_hook != 0 && !self->closed && self->wsize > 0)
+    {
+      gboolean attached;
+
+      unpark (self);
+      attached = self->handler_attached;
+      /* The parked reference, after what unpark() may have scheduled. */
+      g_object_unref (self);
+      if (!attached)
+        return;
+    }
+  if (self->handler_attached && !self->close_on_eof && self->read_eof && !self->closed &&
+      self->wsize == 0 && self->connecting == NULL)
+    {
+      park (self);
+      return;
+    }
   if (!self->handler_attached)
     return;
   if (self->connecting != NULL)
@@ -1280,6 +1395,12 @@ io_stream_write (IoStream  *self,
                            _("Cannot write to a closed stream"));
       return FALSE;
     }
+  if (self->shutdown_wanted)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                           _("Cannot write to a stream shut down for writing"));
+      return FALSE;
+    }
   bytes = g_bytes_get_data (data, &size);
   if (size == 0)
     return TRUE;
@@ -1535,6 +1656,115 @@ io_stream_get_error (IoStream *self)
   return self->error;
 }
 
+/**
+ * io_stream_shutdown_write:
+ * @self: an #IoStream
+ * @error: return location for a #GError
+ *
+ * Ends the output, keeping the input: once the writes queued so far are
+ * written (at once if none are), the socket is shut down for writing
+ * (`shutdown (fd, SHUT_WR)`), so that the peer reads the end of its input.
+ * Later writes fail with %G_IO_ERROR_CLOSED; reads go on. A second call
+ * does nothing.
+ *
+ * Fails with %G_IO_ERROR_CLOSED on a closed stream, with
+ * %G_IO_ERROR_NOT_SUPPORTED when the fd is not a socket, and with the
+ * error of `shutdown()` when it runs at once (%G_IO_ERROR_NOT_CONNECTED
+ * for a socket whose peer is gone). A `shutdown()` that fails after the
+ * queue drained closes the stream with its error.
+ *
+ * Returns: %TRUE if the output ends or is to end once written
+ *
+ * Since: 1.2
+ */
+gboolean
+io_stream_shutdown_write (IoStream  *self,
+                          GError   **error)
+{
+  g_return_val_if_fail (IO_IS_STREAM (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (self->closed)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                           _("The stream is closed"));
+      return FALSE;
+    }
+  if (!self->is_socket)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           _("Only a socket can be shut down for writing"));
+      return FALSE;
+    }
+  if (self->shutdown_wanted)
+    return TRUE;
+  self->shutdown_wanted = TRUE;
+  if (self->wsize > 0 || self->connecting != NULL)
+    return TRUE;
+  return shutdown_now (self, error);
+}
+
+/**
+ * io_stream_is_write_shut_down:
+ * @self: an #IoStream
+ *
+ * Returns: %TRUE once io_stream_shutdown_write() was called
+ *
+ * Since: 1.2
+ */
+gboolean
+io_stream_is_write_shut_down (IoStream *self)
+{
+  g_return_val_if_fail (IO_IS_STREAM (self), FALSE);
+
+  return self->shutdown_wanted;
+}
+
+/**
+ * io_stream_set_close_on_eof:
+ * @self: an #IoStream
+ * @close_on_eof: whether the end of the input closes the stream
+ *
+ * Says what the end of the input (the peer closed or shut down its side)
+ * does. By default (%TRUE) the stream closes once the queued writes are
+ * written. With %FALSE it stays open, for writing: a chunk reader gets its
+ * end as usual (both @data and @error %NULL), and the owner closes the
+ * stream when it is done, as a half-closed socket's owner does. A hang-up
+ * (both directions ended, or an error on the socket) still closes it, with
+ * the socket's error if it has one.
+ *
+ * Since: 1.2
+ */
+void
+io_stream_set_close_on_eof (IoStream *self,
+                            gboolean  close_on_eof)
+{
+  g_return_if_fail (IO_IS_STREAM (self));
+
+  close_on_eof = !!close_on_eof;
+  if (self->close_on_eof == close_on_eof)
+    return;
+  self->close_on_eof = close_on_eof;
+  if (close_on_eof && self->read_eof && !self->closed)
+    schedule_dispatch (self);
+}
+
+/**
+ * io_stream_get_close_on_eof:
+ * @self: an #IoStream
+ *
+ * Returns: what io_stream_set_close_on_eof() set, %TRUE by default
+ *
+ * Since: 1.2
+ */
+gboolean
+io_stream_get_close_on_eof (IoStream *self)
+{
+  g_return_val_if_fail (IO_IS_STREAM (self), TRUE);
+
+  return self->close_on_eof;
+}
+
 /* ---- GObject ----------------------------------------------------------- */
 
 static void
@@ -1716,6 +1946,7 @@ io_stream_init (IoStream *self)
   self->fd = -1;
   self->rbuf = g_byte_array_new ();
   self->max_buffer_size = IO_STREAM_DEFAULT_MAX_BUFFER_SIZE;
+  self->close_on_eof = TRUE;
   self->high_mark = DEFAULT_HIGH_MARK;
   self->low_mark = DEFAULT_LOW_MARK;
   g_queue_init (&self->rejected);

@@ -188,4 +188,15 @@ void          io_stream_set_close_callback     (IoStream            *self,
 IO_AVAILABLE_IN_ALL
 const GError *io_stream_get_error              (IoStream            *self);
 
+IO_AVAILABLE_IN_ALL
+gboolean      io_stream_shutdown_write          (IoStream            *self,
+                                                 GError             **error);
+IO_AVAILABLE_IN_ALL
+gboolean      io_stream_is_write_shut_down      (IoStream            *self);
+IO_AVAILABLE_IN_ALL
+void          io_stream_set_close_on_eof        (IoStream            *self,
+                                                 gboolean             close_on_eof);
+IO_AVAILABLE_IN_ALL
+gboolean      io_stream_get_close_on_eof        (IoStream            *self);
+
 G_END_DECLS

@@ -1014,6 +1014,273 @@ test_end_of_input_flushes_queued_writes_then_closes (IoTest *t)
   done_clear (&c);
 }
 
+/* ---- half close -------------------------------------------------------- */
+
+/* The peer reads everything queued, then the end of its input, and can
+ * still write back. */
+static void
+test_shutdown_write_after_queued_writes_keeps_reading (IoTest *t)
+{
+  int peer;
+  IoStream *stream = stream_pair (t, &peer);
+  GBytes *bytes = g_bytes_new_take (pattern (BIG), BIG);
+  GError *error = NULL;
+  Reader r;
+  gsize drained = 0;
+  gboolean peer_eof = FALSE;
+  char buf[65536];
+
+  reader_init (&r);
+  g_assert_true (io_stream_write (stream, bytes, NULL));
+  g_bytes_unref (bytes);
+  g_assert_cmpuint (io_stream_get_write_buffer_size (stream), >, 0);
+  g_assert_true (io_stream_shutdown_write (stream, &error));
+  g_assert_no_error (error);
+  g_assert_true (io_stream_is_write_shut_down (stream));
+  g_assert_true (io_stream_shutdown_write (stream, &error));    /* twice: nothing */
+
+  bytes = g_bytes_new_static ("late", 4);
+  g_assert_false (io_stream_write (stream, bytes, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+  g_bytes_unref (bytes);
+
+  while (!peer_eof)
+    {
+      ssize_t n = read (peer, buf, sizeof buf);
+
+      if (n > 0)
+        drained += n;
+      else if (n == 0)
+        peer_eof = TRUE;
+      else
+        {
+          g_assert_true (errno == EAGAIN || errno == EWOULDBLOCK);
+          io_test_iterate (t);
+        }
+    }
+  g_assert_cmpuint (drained, ==, BIG);
+  g_assert_false (io_stream_is_closed (stream));
+
+  io_stream_read_bytes (stream, 5, FALSE, reader_cb, &r, reader_notify);
+  peer_write (peer, "reply", 5);
+  io_test_iterate_until (t, &r.done, 10);
+  g_assert_no_error (r.error);
+  g_assert_cmpmem (r.data->data, r.data->len, "reply", 5);
+
+  stream_finish (t, stream);
+  close (peer);
+  reader_clear (&r);
+}
+
+static void
+test_shutdown_write_refuses_pipe_and_closed_stream (IoTest *t)
+{
+  GError *error = NULL;
+  IoStream *stream;
+  int peer, fds[2];
+
+  g_assert_cmpint (pipe (fds), ==, 0);
+  stream = io_stream_new (t->loop, fds[1], &error);
+  g_assert_no_error (error);
+  g_assert_false (io_stream_shutdown_write (stream, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+  g_assert_false (io_stream_is_write_shut_down (stream));
+  stream_finish (t, stream);
+  close (fds[0]);
+
+  stream = stream_pair (t, &peer);
+  io_stream_close (stream);
+  g_assert_false (io_stream_shutdown_write (stream, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+  stream_finish (t, stream);
+  close (peer);
+}
+
+/* Without close-on-eof, the end of the input ends a chunk reader and
+ * leaves the stream open for writing until its owner closes it. */
+static void
+test_end_of_input_without_close_on_eof_keeps_stream_open (IoTest *t)
+{
+  int peer;
+  IoStream *stream = stream_pair (t, &peer);
+  GBytes *bytes;
+  Reader r;
+  Done c = { 0 };
+  char buf[16];
+  int i;
+
+  reader_init (&r);
+  r.streaming = TRUE;
+  g_assert_true (io_stream_get_close_on_eof (stream));
+  io_stream_set_close_on_eof (stream, FALSE);
+  g_assert_false (io_stream_get_close_on_eof (stream));
+  io_stream_set_close_callback (stream, done_cb, &c, done_notify);
+  io_stream_read_chunks (stream, reader_cb, &r, reader_notify);
+  peer_write (peer, "last", 4);
+  shutdown (peer, SHUT_WR);
+  io_test_iterate_until (t, &r.done, 10);
+  g_assert_true (r.end);
+  g_assert_no_error (r.error);
+  g_assert_cmpmem (r.data->data, r.data->len, "last", 4);
+  g_assert_cmpint (r.notifies, ==, 1);
+  for (i = 0; i < 5; i++)
+    io_test_iterate (t);
+  g_assert_false (io_stream_is_closed (stream));
+  g_assert_cmpint (c.calls, ==, 0);
+
+  bytes = g_bytes_new_static ("after", 5);
+  g_assert_true (io_stream_write (stream, bytes, NULL));
+  g_bytes_unref (bytes);
+  g_assert_cmpint (read (peer, buf, sizeof buf), ==, 5);
+  g_assert_cmpmem (buf, 5, "after", 5);
+
+  io_stream_close (stream);
+  io_test_iterate_until (t, &c.done, 10);
+  g_assert_cmpint (c.calls, ==, 1);
+  g_assert_no_error (c.error);
+  g_assert_cmpint (read (peer, buf, sizeof buf), ==, 0);
+
+  stream_finish (t, stream);
+  close (peer);
+  reader_clear (&r);
+  done_clear (&c);
+}
+
+/* Kept open past its input with nothing to write, a stream waits for
+ * nothing: a peer that then goes away altogether (a hang-up, which the
+ * loop would report at every iteration) is found by the next write, which
+ * fails once. */
+static void
+test_hang_up_without_close_on_eof_is_found_by_next_write (IoTest *t)
+{
+  int peer;
+  IoStream *stream = stream_pair (t, &peer);
+  GBytes *bytes;
+  Reader r;
+  Done c = { 0 };
+  int i;
+
+  reader_init (&r);
+  r.streaming = TRUE;
+  io_stream_set_close_on_eof (stream, FALSE);
+  io_stream_set_close_callback (stream, done_cb, &c, done_notify);
+  io_stream_read_chunks (stream, reader_cb, &r, reader_notify);
+  close (peer);
+  io_test_iterate_until (t, &r.done, 10);
+  g_assert_true (r.end);
+  for (i = 0; i < 5; i++)
+    io_test_iterate (t);
+  for (i = 0; i < 20; i++)
+    g_assert_false (io_test_iterate (t));       /* nothing to dispatch */
+  g_assert_false (io_stream_is_closed (stream));
+  g_assert_cmpint (c.calls, ==, 0);
+
+  bytes = g_bytes_new_static ("x", 1);
+  g_assert_true (io_stream_write (stream, bytes, NULL));
+  g_bytes_unref (bytes);
+  io_test_iterate_until (t, &c.done, 10);
+  for (i = 0; i < 5; i++)
+    io_test_iterate (t);
+  g_assert_cmpint (c.calls, ==, 1);
+  g_assert_cmpint (c.notifies, ==, 1);
+  g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE);
+  g_assert_true (io_stream_is_closed (stream));
+
+  stream_finish (t, stream);
+  reader_clear (&r);
+  done_clear (&c);
+}
+
+/* A stream waiting past its input still closes with its loop, once, and
+ * a write that must wait brings it back to the loop. */
+static void
+test_stream_kept_past_its_input_closes_with_loop_once (IoTest *t)
+{
+  int peer;
+  IoStream *stream = stream_pair (t, &peer);
+  GBytes *bytes = g_bytes_new_take (pattern (BIG), BIG);
+  Reader r;
+  Done c = { 0 }, f = { 0 };
+  gsize drained = 0;
+
+  reader_init (&r);
+  r.streaming = TRUE;
+  io_stream_set_close_on_eof (stream, FALSE);
+  io_stream_set_close_callback (stream, done_cb, &c, done_notify);
+  io_stream_read_chunks (stream, reader_cb, &r, reader_notify);
+  shutdown (peer, SHUT_WR);
+  io_test_iterate_until (t, &r.done, 10);
+  g_assert_true (r.end);
+  io_test_iterate (t);
+
+  g_assert_true (io_stream_write (stream, bytes, NULL));
+  g_bytes_unref (bytes);
+  io_stream_flush (stream, done_cb, &f, done_notify);
+  while (!f.done)
+    {
+      drained += io_test_drain (peer);
+      io_test_iterate (t);
+    }
+  drained += io_test_drain (peer);
+  g_assert_no_error (f.error);
+  g_assert_cmpuint (drained, ==, BIG);
+  io_test_iterate (t);
+  g_assert_false (io_stream_is_closed (stream));
+
+  io_loop_close (t->loop, FALSE);
+  g_assert_true (io_stream_is_closed (stream));
+  g_assert_cmpint (c.calls, ==, 1);
+  g_assert_cmpint (c.notifies, ==, 1);
+  g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+
+  g_object_unref (stream);
+  close (peer);
+  reader_clear (&r);
+  done_clear (&c);
+  done_clear (&f);
+}
+
+/* Reading paused and resumed by io_stream_cancel_read() and a new chunk
+ * reader loses and reorders nothing. */
+static void
+test_chunks_cancelled_and_restarted_lose_nothing (IoTest *t)
+{
+  int peer;
+  IoStream *stream = stream_pair (t, &peer);
+  Reader r;
+  GByteArray *sent = g_byte_array_new ();
+  int round;
+
+  reader_init (&r);
+  r.streaming = TRUE;
+  for (round = 0; round < 20; round++)
+    {
+      guint8 piece[3000];
+      gsize i;
+
+      for (i = 0; i < sizeof piece; i++)
+        piece[i] = (guint8) (round * 31 + i);
+      peer_write (peer, piece, sizeof piece);
+      g_byte_array_append (sent, piece, sizeof piece);
+      io_stream_read_chunks (stream, reader_cb, &r, reader_notify);
+      if (round % 2 == 0)
+        io_test_iterate (t);
+      io_stream_cancel_read (stream);
+    }
+  io_stream_read_chunks (stream, reader_cb, &r, reader_notify);
+  while (r.data->len < sent->len)
+    io_test_iterate (t);
+  g_assert_cmpmem (r.data->data, r.data->len, sent->data, sent->len);
+
+  stream_finish (t, stream);
+  close (peer);
+  g_byte_array_unref (sent);
+  reader_clear (&r);
+}
+
 /* ---- the loop closing -------------------------------------------------- */
 
 static void
@@ -2055,6 +2322,18 @@ main (int argc, char **argv)
                test_write_to_pipe_without_reader_is_an_error_not_sigpipe);
   io_test_add ("/stream/end-of-input-flushes-queued-writes-then-closes",
                test_end_of_input_flushes_queued_writes_then_closes);
+  io_test_add ("/stream/shutdown-write-after-queued-writes-keeps-reading",
+               test_shutdown_write_after_queued_writes_keeps_reading);
+  io_test_add ("/stream/shutdown-write-refuses-pipe-and-closed-stream",
+               test_shutdown_write_refuses_pipe_and_closed_stream);
+  io_test_add ("/stream/end-of-input-without-close-on-eof-keeps-stream-open",
+               test_end_of_input_without_close_on_eof_keeps_stream_open);
+  io_test_add ("/stream/hang-up-without-close-on-eof-is-found-by-next-write",
+               test_hang_up_without_close_on_eof_is_found_by_next_write);
+  io_test_add ("/stream/stream-kept-past-its-input-closes-with-loop-once",
+               test_stream_kept_past_its_input_closes_with_loop_once);
+  io_test_add ("/stream/chunks-cancelled-and-restarted-lose-nothing",
+               test_chunks_cancelled_and_restarted_lose_nothing);
   io_test_add ("/stream/loop-close-closes-open-streams-once", test_loop_close_closes_open_streams_once);
   io_test_add ("/stream/loop-close-all-fds-closes-stream-fd-once",
                test_loop_close_all_fds_closes_stream_fd_once);

@@ -37,13 +37,15 @@ import sys
 import threading
 import time
 
-from asyncio import base_events, coroutines, events, format_helpers, unix_events
+from asyncio import (base_events, constants, coroutines, events, format_helpers, sslproto,
+                     unix_events)
 from asyncio.log import logger
 
 from gi.module import get_introspection_module
 from gi.repository import GLib
 
 import ioloop
+from ioloop import _transports
 
 __all__ = ['EventLoop']
 
@@ -697,6 +699,64 @@ class _PyEventLoop(unix_events.SelectorEventLoop):
         """Stop watching ``fd`` for writing; True if it was watched."""
         self._ensure_fd_no_transport(fd)
         return self._remove_writer(fd)
+
+    # -- socket transports -----------------------------------------------------
+
+    def _native_transport(self, sock):
+        """The core type of SocketTransport, when ``sock`` gets one: the C
+        speedups are on (not debug mode) and it is a TCP or Unix stream
+        socket.  None: asyncio's own transport."""
+        if (_speedups is None or not isinstance(self, _speedups.LoopCore) or self._debug
+                or not _transports.native_stream_socket(sock)):
+            return None
+        return _speedups.SocketCore
+
+    def _make_socket_transport(self, sock, protocol, waiter=None, *,
+                               extra=None, server=None):
+        core_type = self._native_transport(sock)
+        if core_type is None:
+            return super()._make_socket_transport(sock, protocol, waiter,
+                                                  extra=extra, server=server)
+        self._ensure_fd_no_transport(sock)
+        return _transports.SocketTransport(self, sock, protocol, waiter, extra, server,
+                                           _core_type=core_type)
+
+    async def _sendfile_native(self, transp, file, offset, count):
+        if not isinstance(transp, _transports.SocketTransport):
+            return await super()._sendfile_native(transp, file, offset, count)
+        # asyncio's, with the transport's own sendfile: sock_sendfile()
+        # would watch the fd its stream watches.
+        del self._transports[transp._sock_fd]
+        resume_reading = transp.is_reading()
+        transp.pause_reading()
+        await transp._make_empty_waiter()
+        try:
+            return await transp._sendfile_native(file, offset, count)
+        finally:
+            transp._reset_empty_waiter()
+            if resume_reading:
+                transp.resume_reading()
+            self._transports[transp._sock_fd] = transp
+
+    def _make_ssl_transport(self, rawsock, protocol, sslcontext, waiter=None, *,
+                            server_side=False, server_hostname=None,
+                            extra=None, server=None,
+                            ssl_handshake_timeout=constants.SSL_HANDSHAKE_TIMEOUT,
+                            ssl_shutdown_timeout=constants.SSL_SHUTDOWN_TIMEOUT):
+        core_type = self._native_transport(rawsock)
+        if core_type is None:
+            return super()._make_ssl_transport(
+                rawsock, protocol, sslcontext, waiter, server_side=server_side,
+                server_hostname=server_hostname, extra=extra, server=server,
+                ssl_handshake_timeout=ssl_handshake_timeout,
+                ssl_shutdown_timeout=ssl_shutdown_timeout)
+        ssl_protocol = sslproto.SSLProtocol(
+            self, protocol, sslcontext, waiter, server_side, server_hostname,
+            ssl_handshake_timeout=ssl_handshake_timeout,
+            ssl_shutdown_timeout=ssl_shutdown_timeout)
+        _transports.SocketTransport(self, rawsock, ssl_protocol, extra=extra, server=server,
+                                    _core_type=core_type)
+        return ssl_protocol._app_transport
 
     # -- Unix signals ---------------------------------------------------------
 

@@ -17,7 +17,10 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include <errno.h>
 #include <time.h>
+
+#include <ioloop/ioloop.h>
 
 /* The loop's attributes kept in C slots, each with its Python name. */
 #define LOOP_CORE_SLOTS(X) \
@@ -1339,6 +1342,844 @@ static PyTypeObject LoopCore_Type = {
   .tp_new = PyType_GenericNew,
 };
 
+/* ---- the native socket transport: SocketCore -------------------------- */
+
+/* The C part of ioloop._transports.SocketTransport: an IoStream on the
+ * transport's socket, whose chunk reader calls the protocol's
+ * data_received() (or get_buffer()/buffer_updated()) straight from the
+ * Io.Loop's handler, and write(), which hands the data to
+ * io_stream_write(): on the socket at once when nothing is queued.  The
+ * rest of asyncio's transport (closing, flow control, errors) is Python,
+ * called from here only when something changes.
+ *
+ * The stream owns the socket's fd: the Python socket is detached as soon
+ * as the stream closes it, so that its close() can never close a reused
+ * fd.  IoStream's callbacks run from the Io.Loop with the GIL released
+ * (PyGObject releases it around Io.Loop.start()): each takes it. */
+
+typedef struct
+{
+  PyObject_HEAD
+  IoStream *stream;
+  PyObject *loop;               /* the EventLoop, a LoopCore */
+  PyObject *transport;          /* until release() */
+  PyObject *sock;               /* until the stream closed the fd */
+  PyObject *data_received;      /* NULL for a BufferedProtocol */
+  PyObject *get_buffer;
+  PyObject *buffer_updated;
+  PyObject *context;            /* the callbacks', copied when reading starts */
+  int closing;
+  int eof;
+  int conn_lost;
+  int sendfile_busy;
+  int reading;                  /* wanted: not paused */
+  int chunks;                   /* the stream's chunk reader is on */
+  GBytes *pending;              /* read, not taken yet: before any more */
+  int depth;                    /* callbacks of this core running */
+  gulong drain_handler;         /* notify::write-buffer-full, while full */
+} SocketCore;
+
+static PyTypeObject SocketCore_Type;
+static PyObject *asyncio_logger;
+static long log_threshold_for_connlost_writes = 5;
+
+typedef struct
+{
+  PyGILState_STATE gil;
+  PyObject *previous_loop;
+  PyObject *context;            /* entered */
+} CallbackState;
+
+/* Take the GIL and, for the outermost callback, enter the running loop
+ * and the context of the protocol's callbacks. */
+static void
+callback_enter (SocketCore *self, CallbackState *state)
+{
+  state->gil = PyGILState_Ensure ();
+  state->previous_loop = NULL;
+  state->context = NULL;
+  /* The callback may release the transport, and with it this core. */
+  Py_INCREF (self);
+  if (self->depth++ > 0)
+    return;
+  if (enter_running ((LoopCore *) self->loop, &state->previous_loop) < 0)
+    {
+      PyErr_WriteUnraisable (self->loop);
+      state->previous_loop = NULL;
+    }
+  if (self->context != NULL)
+    {
+      if (PyContext_Enter (self->context) < 0)
+        PyErr_Clear ();
+      else
+        state->context = Py_NewRef (self->context);
+    }
+}
+
+/* Whether the event loop is closed: then nothing of it may run (the
+ * Io.Loop closing closes the streams it did not close). */
+static int
+loop_closed (SocketCore *self)
+{
+  PyObject *closed = ((LoopCore *) self->loop)->closed;
+
+  return closed != NULL && truth (closed) == 1;
+}
+
+static void
+callback_leave (SocketCore *self, CallbackState *state)
+{
+  if (state->context != NULL)
+    {
+      if (PyContext_Exit (state->context) < 0)
+        PyErr_WriteUnraisable (state->context);
+      Py_DECREF (state->context);
+    }
+  if (--self->depth == 0 && leave_running (state->previous_loop) < 0)
+    PyErr_WriteUnraisable (self->loop);
+  Py_DECREF (self);
+  PyGILState_Release (state->gil);
+}
+
+/* The exception set now, raised by a protocol callback: what asyncio's
+ * transport does with it.  KeyboardInterrupt and SystemExit go to
+ * io_loop.start(); the rest to transport._fatal_error(exc, message), or
+ * (message NULL: raised by the transport itself) sys.unraisablehook. */
+static void
+callback_failed (SocketCore *self, const char *message)
+{
+  PyObject *type, *value, *tb, *result;
+
+  if (PyErr_ExceptionMatches (PyExc_KeyboardInterrupt)
+      || PyErr_ExceptionMatches (PyExc_SystemExit))
+    {
+      if (keep_exception ((LoopCore *) self->loop) < 0)
+        PyErr_WriteUnraisable (self->loop);
+      return;
+    }
+  if (message == NULL || self->transport == NULL)
+    {
+      PyErr_WriteUnraisable (self->transport ? self->transport : Py_None);
+      return;
+    }
+  PyErr_Fetch (&type, &value, &tb);
+  PyErr_NormalizeException (&type, &value, &tb);
+  if (tb != NULL)
+    PyException_SetTraceback (value, tb);
+  result = PyObject_CallMethod (self->transport, "_fatal_error", "Os", value, message);
+  Py_XDECREF (type);
+  Py_XDECREF (value);
+  Py_XDECREF (tb);
+  if (result == NULL)
+    callback_failed (self, NULL);
+  Py_XDECREF (result);
+}
+
+/* Call transport.<name>(arg) (no argument when arg is NULL). */
+static void
+call_transport (SocketCore *self, const char *name, PyObject *arg)
+{
+  PyObject *transport = self->transport, *result;
+
+  if (transport == NULL)
+    return;
+  Py_INCREF (transport);
+  if (arg != NULL)
+    result = PyObject_CallMethod (transport, name, "O", arg);
+  else
+    result = PyObject_CallMethod (transport, name, NULL);
+  Py_DECREF (transport);
+  if (result == NULL)
+    callback_failed (self, NULL);
+  Py_XDECREF (result);
+}
+
+/* The OSError of an IoStream's GError: the errno it was made of when its
+ * code and message tell it (IoStream's messages end with strerror()). */
+static PyObject *
+exception_from_error (const GError *error)
+{
+  static const int errnos[] = {
+    ECONNRESET, EPIPE, ETIMEDOUT, ECONNREFUSED, ECONNABORTED, EHOSTUNREACH,
+    ENETUNREACH, ENETDOWN, ENETRESET, ENOTCONN, ESHUTDOWN, EHOSTDOWN,
+    EACCES, EPERM, ENOBUFS, ENOMEM, EIO, EBADF, EINVAL, EMSGSIZE,
+  };
+  gsize i;
+
+  if (error->domain == G_IO_ERROR)
+    for (i = 0; i < G_N_ELEMENTS (errnos); i++)
+      if ((gint) g_io_error_from_errno (errnos[i]) == error->code
+          && g_str_has_suffix (error->message, g_strerror (errnos[i])))
+        return PyObject_CallFunction (PyExc_OSError, "is", errnos[i],
+                                      g_strerror (errnos[i]));
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+    return PyObject_CallFunction (PyExc_ConnectionError, "s", error->message);
+  return PyObject_CallFunction (PyExc_OSError, "s", error->message);
+}
+
+static void
+decref_notify (gpointer data)
+{
+  PyGILState_STATE gil = PyGILState_Ensure ();
+
+  Py_DECREF ((PyObject *) data);
+  PyGILState_Release (gil);
+}
+
+/* The stream has closed the fd: the socket object must not close it. */
+static void
+detach_sock (SocketCore *self)
+{
+  PyObject *sock = self->sock, *result;
+
+  if (sock == NULL)
+    return;
+  self->sock = NULL;
+  result = PyObject_CallMethod (sock, "detach", NULL);
+  if (result == NULL)
+    PyErr_WriteUnraisable (sock);
+  Py_XDECREF (result);
+  Py_DECREF (sock);
+}
+
+static void
+after_stream_call (SocketCore *self)
+{
+  if (self->stream != NULL && io_stream_is_closed (self->stream))
+    detach_sock (self);
+}
+
+/* Hands data[offset..] to the protocol.  What a BufferedProtocol that
+ * paused reading on the way has not taken yet waits in self->pending for
+ * resume_reading(). */
+static void
+deliver (SocketCore *self, GBytes *data, gsize offset)
+{
+  gsize size;
+  const char *base = g_bytes_get_data (data, &size);
+  PyObject *result;
+
+  while (offset < size && !self->conn_lost)
+    {
+      PyObject *get_buffer, *updated, *buf, *n_obj;
+      Py_buffer view;
+      gsize n;
+
+      if (offset > 0 && !self->reading)
+        {
+          self->pending = g_bytes_new_from_bytes (data, offset, size - offset);
+          return;
+        }
+      if (self->data_received != NULL)
+        {
+          PyObject *func = Py_NewRef (self->data_received);
+          PyObject *bytes = PyBytes_FromStringAndSize (base + offset, size - offset);
+
+          result = bytes ? PyObject_CallOneArg (func, bytes) : NULL;
+          Py_XDECREF (bytes);
+          Py_DECREF (func);
+          if (result == NULL)
+            callback_failed (self, "Fatal error: protocol.data_received() call failed.");
+          Py_XDECREF (result);
+          return;
+        }
+      if (self->get_buffer == NULL)
+        return;
+      /* A BufferedProtocol: as many buffers as the chunk needs. */
+      get_buffer = Py_NewRef (self->get_buffer);
+      updated = Py_NewRef (self->buffer_updated);
+      buf = PyObject_CallFunction (get_buffer, "n", (Py_ssize_t) -1);
+      Py_DECREF (get_buffer);
+      if (buf != NULL && PyObject_GetBuffer (buf, &view, PyBUF_WRITABLE) == 0)
+        {
+          if (view.len <= 0)
+            {
+              PyBuffer_Release (&view);
+              PyErr_SetString (PyExc_RuntimeError, "get_buffer() returned an empty buffer");
+            }
+        }
+      if (buf == NULL || PyErr_Occurred ())
+        {
+          Py_XDECREF (buf);
+          Py_DECREF (updated);
+          callback_failed (self, "Fatal error: protocol.get_buffer() call failed.");
+          return;
+        }
+      n = MIN ((gsize) view.len, size - offset);
+      memcpy (view.buf, base + offset, n);
+      PyBuffer_Release (&view);
+      Py_DECREF (buf);
+      offset += n;
+      n_obj = PyLong_FromSize_t (n);
+      result = n_obj ? PyObject_CallOneArg (updated, n_obj) : NULL;
+      Py_XDECREF (n_obj);
+      Py_DECREF (updated);
+      if (result == NULL)
+        {
+          callback_failed (self, "Fatal error: protocol.buffer_updated() call failed.");
+          return;
+        }
+      Py_DECREF (result);
+    }
+}
+
+static void
+chunk_cb (IoStream *stream, GBytes *data, const GError *error, gpointer user_data)
+{
+  SocketCore *self = user_data;
+  CallbackState state;
+
+  callback_enter (self, &state);
+  if (loop_closed (self))
+    self->reading = self->chunks = data != NULL;
+  else if (data != NULL)
+    deliver (self, data, 0);
+  else
+    {
+      /* The chunk reader ends here. */
+      self->reading = 0;
+      self->chunks = 0;
+      if (error != NULL)
+        {
+          PyObject *exc = exception_from_error (error);
+
+          if (exc != NULL && self->transport != NULL && !self->conn_lost)
+            {
+              PyObject *result = PyObject_CallMethod (self->transport, "_fatal_error", "Os",
+                                                      exc, "Fatal read error on socket transport");
+              if (result == NULL)
+                callback_failed (self, NULL);
+              Py_XDECREF (result);
+            }
+          else if (exc == NULL)
+            callback_failed (self, NULL);
+          Py_XDECREF (exc);
+        }
+      else if (!self->conn_lost)
+        call_transport (self, "_read_ready__on_eof", NULL);
+    }
+  callback_leave (self, &state);
+}
+
+static void
+close_cb (IoStream *stream, const GError *error, gpointer user_data)
+{
+  SocketCore *self = user_data;
+  CallbackState state;
+  PyObject *exc;
+
+  callback_enter (self, &state);
+  detach_sock (self);
+  if (self->transport != NULL && !self->conn_lost && !loop_closed (self))
+    {
+      exc = error != NULL ? exception_from_error (error) : Py_NewRef (Py_None);
+      if (exc == NULL)
+        callback_failed (self, NULL);
+      else
+        call_transport (self, "_stream_closed", exc);
+      Py_XDECREF (exc);
+    }
+  callback_leave (self, &state);
+}
+
+static void
+drain_stop (SocketCore *self)
+{
+  if (self->drain_handler != 0)
+    {
+      g_signal_handler_disconnect (self->stream, self->drain_handler);
+      self->drain_handler = 0;
+    }
+}
+
+static void
+drain_cb (GObject *object, GParamSpec *pspec, gpointer user_data)
+{
+  SocketCore *self = user_data;
+  CallbackState state;
+
+  if (io_stream_get_write_buffer_full (self->stream))
+    return;
+  callback_enter (self, &state);
+  drain_stop (self);
+  if (!io_stream_is_closed (self->stream) && !self->conn_lost && !loop_closed (self))
+    call_transport (self, "_maybe_resume_protocol", NULL);
+  callback_leave (self, &state);
+}
+
+/* Told when the write buffer gets back to its low mark, while it is above. */
+static void
+drain_watch (SocketCore *self)
+{
+  if (self->drain_handler == 0 && io_stream_get_write_buffer_full (self->stream))
+    self->drain_handler = g_signal_connect (self->stream, "notify::write-buffer-full",
+                                            G_CALLBACK (drain_cb), self);
+}
+
+static int
+check_stream (SocketCore *self)
+{
+  if (self->stream == NULL)
+    {
+      PyErr_SetString (PyExc_RuntimeError, "the transport's stream is gone");
+      return 0;
+    }
+  return 1;
+}
+
+static int
+socket_core_init (SocketCore *self, PyObject *args, PyObject *kwargs)
+{
+  PyObject *loop, *capsule, *sock, *transport, *fileno;
+  GError *error = NULL;
+  IoLoop *io_loop;
+  IoStream *stream;
+  int fd;
+
+  if (!PyArg_ParseTuple (args, "O!OOO:SocketCore", &LoopCore_Type, &loop, &capsule,
+                         &sock, &transport))
+    return -1;
+  if (self->stream != NULL)
+    {
+      PyErr_SetString (PyExc_RuntimeError, "SocketCore is already set up");
+      return -1;
+    }
+  io_loop = PyCapsule_GetPointer (capsule, NULL);
+  if (io_loop == NULL)
+    return -1;
+  if (!IO_IS_LOOP (io_loop))
+    {
+      PyErr_SetString (PyExc_TypeError, "not the capsule of an Io.Loop");
+      return -1;
+    }
+  fileno = PyObject_CallMethod (sock, "fileno", NULL);
+  if (fileno == NULL)
+    return -1;
+  fd = PyLong_AsLong (fileno);
+  Py_DECREF (fileno);
+  if (fd == -1 && PyErr_Occurred ())
+    return -1;
+  stream = io_stream_new (io_loop, fd, &error);
+  if (stream == NULL)
+    {
+      PyErr_SetString (PyExc_OSError, error->message);
+      g_error_free (error);
+      return -1;
+    }
+  io_stream_set_close_on_eof (stream, FALSE);
+  self->stream = stream;
+  Py_XSETREF (self->loop, Py_NewRef (loop));
+  Py_XSETREF (self->sock, Py_NewRef (sock));
+  Py_XSETREF (self->transport, Py_NewRef (transport));
+  io_stream_set_close_callback (stream, close_cb, self, NULL);
+  return 0;
+}
+
+static PyObject *
+socket_core_set_protocol (SocketCore *self, PyObject *const *args, Py_ssize_t nargs)
+{
+  PyObject *protocol;
+  int buffered;
+
+  if (nargs != 2)
+    {
+      PyErr_SetString (PyExc_TypeError, "set_protocol(protocol, buffered)");
+      return NULL;
+    }
+  protocol = args[0];
+  if ((buffered = PyObject_IsTrue (args[1])) < 0)
+    return NULL;
+  Py_CLEAR (self->data_received);
+  Py_CLEAR (self->get_buffer);
+  Py_CLEAR (self->buffer_updated);
+  if (buffered)
+    {
+      if ((self->get_buffer = PyObject_GetAttrString (protocol, "get_buffer")) == NULL
+          || (self->buffer_updated = PyObject_GetAttrString (protocol, "buffer_updated")) == NULL)
+        return NULL;
+    }
+  else if ((self->data_received = PyObject_GetAttrString (protocol, "data_received")) == NULL)
+    return NULL;
+  Py_RETURN_NONE;
+}
+
+static void
+start_chunks (SocketCore *self)
+{
+  self->chunks = 1;
+  io_stream_read_chunks (self->stream, chunk_cb, Py_NewRef (self), decref_notify);
+}
+
+static PyObject *
+socket_core_start_reading (SocketCore *self, PyObject *unused)
+{
+  if (!check_stream (self))
+    return NULL;
+  /* A closed stream still gives what it read, and its end. */
+  if (self->reading)
+    Py_RETURN_NONE;
+  Py_XSETREF (self->context, PyContext_CopyCurrent ());
+  if (self->context == NULL)
+    return NULL;
+  self->reading = 1;
+  if (self->pending != NULL)
+    {
+      /* From the loop, as data comes: what was left first. */
+      PyObject *r = PyObject_CallMethod (self->loop, "call_soon", "N",
+                                         PyObject_GetAttrString ((PyObject *) self,
+                                                                 "_deliver_pending"));
+      if (r == NULL)
+        return NULL;
+      Py_DECREF (r);
+    }
+  else if (!self->chunks)
+    start_chunks (self);
+  Py_RETURN_NONE;
+}
+
+static PyObject *
+socket_core_deliver_pending (SocketCore *self, PyObject *unused)
+{
+  CallbackState state;
+  GBytes *pending;
+
+  if (!self->reading || self->pending == NULL || self->stream == NULL)
+    Py_RETURN_NONE;
+  callback_enter (self, &state);
+  pending = g_steal_pointer (&self->pending);
+  deliver (self, pending, 0);
+  g_bytes_unref (pending);
+  if (self->reading && self->pending == NULL && !self->chunks && !self->conn_lost)
+    start_chunks (self);
+  callback_leave (self, &state);
+  Py_RETURN_NONE;
+}
+
+static PyObject *
+socket_core_stop_reading (SocketCore *self, PyObject *unused)
+{
+  self->reading = 0;
+  if (self->chunks && self->stream != NULL)
+    {
+      self->chunks = 0;
+      io_stream_cancel_read (self->stream);
+    }
+  Py_RETURN_NONE;
+}
+
+static PyObject *
+socket_core_write (SocketCore *self, PyObject *data)
+{
+  GBytes *bytes;
+  Py_buffer view;
+  int full;
+
+  if (!PyBytes_Check (data) && !PyByteArray_Check (data) && !PyMemoryView_Check (data))
+    return PyErr_Format (PyExc_TypeError,
+                         "data argument must be a bytes-like object, not '%.100s'",
+                         Py_TYPE (data)->tp_name);
+  if (self->eof)
+    {
+      PyErr_SetString (PyExc_RuntimeError, "Cannot call write() after write_eof()");
+      return NULL;
+    }
+  if (self->sendfile_busy)
+    {
+      PyErr_SetString (PyExc_RuntimeError, "unable to write; sendfile is in progress");
+      return NULL;
+    }
+  if (PyBytes_Check (data))
+    {
+      if (PyBytes_GET_SIZE (data) == 0)
+        Py_RETURN_NONE;
+    }
+  else if (PyObject_Length (data) == 0)
+    Py_RETURN_NONE;
+  if (!self->conn_lost && (self->stream == NULL || io_stream_is_closed (self->stream)))
+    {
+      /* The stream closed without the transport: its Io.Loop closed. */
+      PyObject *r = self->transport != NULL
+        ? PyObject_CallMethod (self->transport, "_write_to_closed_stream", NULL)
+        : Py_NewRef (Py_None);
+
+      if (r == NULL)
+        return NULL;
+      Py_DECREF (r);
+      Py_RETURN_NONE;
+    }
+  if (self->conn_lost)
+    {
+      if (self->conn_lost >= log_threshold_for_connlost_writes && asyncio_logger != NULL)
+        {
+          PyObject *r = PyObject_CallMethod (asyncio_logger, "warning", "s",
+                                             "socket.send() raised exception.");
+          if (r == NULL)
+            return NULL;
+          Py_DECREF (r);
+        }
+      self->conn_lost++;
+      Py_RETURN_NONE;
+    }
+  if (PyBytes_Check (data))
+    /* Immutable: queued by reference if it must wait. */
+    bytes = g_bytes_new_with_free_func (PyBytes_AS_STRING (data), PyBytes_GET_SIZE (data),
+                                        decref_notify, Py_NewRef (data));
+  else
+    {
+      if (PyObject_GetBuffer (data, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+      bytes = g_bytes_new (view.buf, view.len);
+      PyBuffer_Release (&view);
+    }
+  io_stream_write (self->stream, bytes, NULL);
+  g_bytes_unref (bytes);
+  after_stream_call (self);
+  full = self->drain_handler == 0 && io_stream_get_write_buffer_full (self->stream);
+  if (full)
+    {
+      PyObject *r;
+
+      drain_watch (self);
+      r = PyObject_CallMethod (self->transport, "_maybe_pause_protocol", NULL);
+      if (r == NULL)
+        return NULL;
+      Py_DECREF (r);
+    }
+  Py_RETURN_NONE;
+}
+
+static PyObject *
+socket_core_shutdown_write (SocketCore *self, PyObject *unused)
+{
+  GError *error = NULL;
+
+  if (!check_stream (self))
+    return NULL;
+  if (!io_stream_shutdown_write (self->stream, &error))
+    {
+      PyObject *exc = exception_from_error (error);
+
+      g_error_free (error);
+      if (exc != NULL)
+        {
+          PyErr_SetObject ((PyObject *) Py_TYPE (exc), exc);
+          Py_DECREF (exc);
+        }
+      return NULL;
+    }
+  Py_RETURN_NONE;
+}
+
+static PyObject *
+socket_core_get_write_buffer_size (SocketCore *self, PyObject *unused)
+{
+  return PyLong_FromSize_t (self->stream ? io_stream_get_write_buffer_size (self->stream) : 0);
+}
+
+static PyObject *
+socket_core_set_write_buffer_limits (SocketCore *self, PyObject *args)
+{
+  Py_ssize_t high, low;
+
+  if (!PyArg_ParseTuple (args, "nn:set_write_buffer_limits", &high, &low))
+    return NULL;
+  if (!check_stream (self))
+    return NULL;
+  if (low < 0 || high < low)
+    {
+      PyErr_SetString (PyExc_ValueError, "high must be >= low must be >= 0");
+      return NULL;
+    }
+  io_stream_set_write_buffer_limits (self->stream, high, low);
+  drain_watch (self);
+  Py_RETURN_NONE;
+}
+
+typedef struct
+{
+  SocketCore *core;
+  PyObject *callback;
+} FlushData;
+
+static void
+flush_cb (IoStream *stream, const GError *error, gpointer user_data)
+{
+  FlushData *fd = user_data;
+  CallbackState state;
+  PyObject *exc, *result;
+
+  callback_enter (fd->core, &state);
+  if (loop_closed (fd->core))
+    {
+      callback_leave (fd->core, &state);
+      return;
+    }
+  exc = error != NULL ? exception_from_error (error) : Py_NewRef (Py_None);
+  result = exc ? PyObject_CallOneArg (fd->callback, exc) : NULL;
+  Py_XDECREF (exc);
+  if (result == NULL)
+    callback_failed (fd->core, NULL);
+  Py_XDECREF (result);
+  callback_leave (fd->core, &state);
+}
+
+static void
+flush_data_free (gpointer data)
+{
+  FlushData *fd = data;
+  PyGILState_STATE gil = PyGILState_Ensure ();
+
+  Py_DECREF (fd->core);
+  Py_DECREF (fd->callback);
+  PyGILState_Release (gil);
+  g_free (fd);
+}
+
+static PyObject *
+socket_core_flush (SocketCore *self, PyObject *callback)
+{
+  FlushData *fd;
+
+  if (!check_stream (self))
+    return NULL;
+  fd = g_new (FlushData, 1);
+  fd->core = (SocketCore *) Py_NewRef (self);
+  fd->callback = Py_NewRef (callback);
+  io_stream_flush (self->stream, flush_cb, fd, flush_data_free);
+  Py_RETURN_NONE;
+}
+
+static PyObject *
+socket_core_close (SocketCore *self, PyObject *unused)
+{
+  PyObject *r = socket_core_stop_reading (self, NULL);
+
+  Py_XDECREF (r);
+  g_clear_pointer (&self->pending, g_bytes_unref);
+  if (self->stream != NULL)
+    {
+      drain_stop (self);
+      io_stream_close (self->stream);
+    }
+  detach_sock (self);
+  Py_RETURN_NONE;
+}
+
+static int socket_core_clear (SocketCore *self);
+
+/* Closed, and the cycle with the transport and the protocol broken. */
+static PyObject *
+socket_core_release (SocketCore *self, PyObject *unused)
+{
+  PyObject *r = socket_core_close (self, NULL);
+
+  Py_XDECREF (r);
+  socket_core_clear (self);
+  Py_RETURN_NONE;
+}
+
+static PyObject *
+socket_core_is_closing (SocketCore *self, PyObject *unused)
+{
+  return PyBool_FromLong (self->closing);
+}
+
+static PyObject *
+socket_core_is_reading (SocketCore *self, PyObject *unused)
+{
+  return PyBool_FromLong (self->reading);
+}
+
+static int
+socket_core_traverse (SocketCore *self, visitproc visit, void *arg)
+{
+  Py_VISIT (self->loop);
+  Py_VISIT (self->transport);
+  Py_VISIT (self->sock);
+  Py_VISIT (self->data_received);
+  Py_VISIT (self->get_buffer);
+  Py_VISIT (self->buffer_updated);
+  Py_VISIT (self->context);
+  return 0;
+}
+
+static int
+socket_core_clear (SocketCore *self)
+{
+  Py_CLEAR (self->transport);
+  Py_CLEAR (self->data_received);
+  Py_CLEAR (self->get_buffer);
+  Py_CLEAR (self->buffer_updated);
+  Py_CLEAR (self->context);
+  return 0;
+}
+
+static void
+socket_core_dealloc (SocketCore *self)
+{
+  PyObject_GC_UnTrack (self);
+  if (self->stream != NULL)
+    {
+      /* A read in progress holds a reference: none is. */
+      io_stream_set_close_callback (self->stream, NULL, NULL, NULL);
+      drain_stop (self);
+      if (!io_stream_is_closed (self->stream))
+        io_stream_close (self->stream);
+      g_clear_object (&self->stream);
+    }
+  detach_sock (self);
+  g_clear_pointer (&self->pending, g_bytes_unref);
+  socket_core_clear (self);
+  Py_CLEAR (self->loop);
+  Py_TYPE (self)->tp_free ((PyObject *) self);
+}
+
+static PyMemberDef socket_core_members[] = {
+  { "closing", T_INT, offsetof (SocketCore, closing), 0, NULL },
+  { "eof", T_INT, offsetof (SocketCore, eof), 0, NULL },
+  { "conn_lost", T_INT, offsetof (SocketCore, conn_lost), 0, NULL },
+  { "sendfile_busy", T_INT, offsetof (SocketCore, sendfile_busy), 0, NULL },
+  { NULL }
+};
+
+static PyMethodDef socket_core_methods[] = {
+  { "set_protocol", (PyCFunction) (void (*) (void)) socket_core_set_protocol, METH_FASTCALL, NULL },
+  { "start_reading", (PyCFunction) socket_core_start_reading, METH_NOARGS, NULL },
+  { "stop_reading", (PyCFunction) socket_core_stop_reading, METH_NOARGS, NULL },
+  { "_deliver_pending", (PyCFunction) socket_core_deliver_pending, METH_NOARGS, NULL },
+  { "is_reading", (PyCFunction) socket_core_is_reading, METH_NOARGS, NULL },
+  { "is_closing", (PyCFunction) socket_core_is_closing, METH_NOARGS,
+    "is_closing(): asyncio's transport.is_closing()." },
+  { "write", (PyCFunction) socket_core_write, METH_O,
+    "write(data): asyncio's transport.write()." },
+  { "shutdown_write", (PyCFunction) socket_core_shutdown_write, METH_NOARGS, NULL },
+  { "get_write_buffer_size", (PyCFunction) socket_core_get_write_buffer_size, METH_NOARGS, NULL },
+  { "set_write_buffer_limits", (PyCFunction) socket_core_set_write_buffer_limits, METH_VARARGS, NULL },
+  { "flush", (PyCFunction) socket_core_flush, METH_O, NULL },
+  { "close", (PyCFunction) socket_core_close, METH_NOARGS, NULL },
+  { "release", (PyCFunction) socket_core_release, METH_NOARGS, NULL },
+  { NULL }
+};
+
+PyDoc_STRVAR (socket_core_doc,
+"SocketCore(loop, io_loop_capsule, sock, transport): the IoStream and hot\n"
+"paths of ioloop's native socket transport.");
+
+static PyTypeObject SocketCore_Type = {
+  PyVarObject_HEAD_INIT (NULL, 0)
+  .tp_name = "ioloop._speedups.SocketCore",
+  .tp_basicsize = sizeof (SocketCore),
+  .tp_dealloc = (destructor) socket_core_dealloc,
+  .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+  .tp_doc = socket_core_doc,
+  .tp_traverse = (traverseproc) socket_core_traverse,
+  .tp_clear = (inquiry) socket_core_clear,
+  .tp_methods = socket_core_methods,
+  .tp_members = socket_core_members,
+  .tp_init = (initproc) socket_core_init,
+  .tp_new = PyType_GenericNew,
+};
+
 /* ---- _setup() --------------------------------------------------------- */
 
 /* The offset of the object slot `name` that `type` defines itself. */
@@ -1477,12 +2318,27 @@ PyInit__speedups (void)
   Py_CLEAR (fraction);
   if (PyErr_Occurred ())
     return NULL;
-  if (PyType_Ready (&LoopCore_Type) < 0 || PyType_Ready (&TimerEntry_Type) < 0)
+  if (PyType_Ready (&LoopCore_Type) < 0 || PyType_Ready (&TimerEntry_Type) < 0
+      || PyType_Ready (&SocketCore_Type) < 0)
     return NULL;
+  if ((asyncio_logger = import_attr ("asyncio.log", "logger")) == NULL)
+    return NULL;
+  else
+    {
+      PyObject *threshold = import_attr ("asyncio.constants", "LOG_THRESHOLD_FOR_CONNLOST_WRITES");
+
+      if (threshold == NULL)
+        return NULL;
+      log_threshold_for_connlost_writes = PyLong_AsLong (threshold);
+      Py_DECREF (threshold);
+      if (PyErr_Occurred ())
+        return NULL;
+    }
   module = PyModule_Create (&speedups_module);
   if (module == NULL)
     return NULL;
-  if (PyModule_AddObjectRef (module, "LoopCore", (PyObject *) &LoopCore_Type) < 0)
+  if (PyModule_AddObjectRef (module, "LoopCore", (PyObject *) &LoopCore_Type) < 0
+      || PyModule_AddObjectRef (module, "SocketCore", (PyObject *) &SocketCore_Type) < 0)
     {
       Py_DECREF (module);
       return NULL;
