@@ -4,7 +4,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * One slot per fd number, for O(1) lookup, holding what the backend was
- * last told about the fd. sync_slot() is the one place that turns a
+ * last told about the fd; each handler is a source of the loop
+ * (io-source.h), kept in its slot's spare once freed so that re-adding a
+ * handler allocates nothing. sync_slot() is the one place that turns a
  * handler's interest into the backend's add(), modify(), remove() or
  * invalidate(). Interest updates are queued and flushed just before the
  * next poll, each fd once, so that a handler updated several times costs
@@ -244,29 +246,42 @@ _io_loop_flush_changes (IoLoopPrivate *priv)
   priv->n_changes = 0;
 }
 
-/* Runs the notify; the memory is kept in the fd's slot for the next
- * handler, so that removing and re-adding a watcher allocates nothing. */
-void
-_io_loop_free_handler (IoLoopPrivate *priv,
-                       int            fd,
-                       IoHandler     *handler)
-{
-  if (handler->notify != NULL)
-    {
-      int outer = priv->notify_closed_fd;
+/* ---- handlers as sources (io-source.h) --------------------------------- */
 
-      priv->notify_closed_fd = handler->fd_closed ? fd : -1;
-      handler->notify (handler->user_data);
-      priv->notify_closed_fd = outer;
-    }
-  if (priv->fds[fd].spare == NULL)
-    priv->fds[fd].spare = handler;
+/* Tells the notify, through _io_loop_notify_fd_was_closed(), whether the
+ * loop closed the fd itself. */
+static void
+handler_notify (IoSource       *source,
+                GDestroyNotify  notify,
+                gpointer        user_data)
+{
+  IoHandler *handler = (IoHandler *) source;
+  IoLoopPrivate *priv = handler->priv;
+  int outer = priv->notify_closed_fd;
+
+  priv->notify_closed_fd = handler->fd_closed ? handler->fd : -1;
+  notify (user_data);
+  priv->notify_closed_fd = outer;
+}
+
+/* The memory is kept in the fd's slot for the next handler, so that
+ * removing and re-adding a watcher allocates nothing. */
+static void
+handler_free (IoSource *source)
+{
+  IoHandler *handler = (IoHandler *) source;
+  IoLoopPrivate *priv = handler->priv;
+
+  if (priv->fds[handler->fd].spare == NULL)
+    priv->fds[handler->fd].spare = handler;
   else
     g_free (handler);
 }
 
-/* Detaches the handler of @fd; it is freed (and its notify run) now, or
- * after its callback returns if it is running.
+static const IoSourceClass handler_class = { handler_free, handler_notify };
+
+/* Detaches the handler of @fd and destroys it (io-source.h): its notify
+ * runs now, or after its callback returns if it is running.
  *
  * The backend forgets a removed fd now, not at the next flush: the caller
  * may close the fd the moment removal returns, and then the number is
@@ -285,11 +300,7 @@ _io_loop_detach_handler (IoLoopPrivate *priv,
   priv->fds[fd].handler = NULL;
   if (!_io_loop_is_closed_priv (priv) && !_io_loop_is_forked (priv))
     sync_slot (priv, fd, FALSE, 0, FALSE, NULL);
-
-  if (handler->dispatching)
-    handler->removed = TRUE;
-  else
-    _io_loop_free_handler (priv, fd, handler);
+  _io_source_destroy (&handler->source);
 }
 
 gboolean
@@ -322,13 +333,12 @@ _io_loop_attach_handler (IoLoopPrivate  *priv,
     return FALSE;
 
   handler = slot->spare != NULL ? g_steal_pointer (&slot->spare) : g_new (IoHandler, 1);
+  _io_source_init (&handler->source, &handler_class, user_data, notify);
   handler->func = func;
-  handler->user_data = user_data;
-  handler->notify = notify;
+  handler->priv = priv;
+  handler->fd = fd;
   handler->events = events;
   handler->poll_gen = priv->poll_gen;
-  handler->dispatching = FALSE;
-  handler->removed = FALSE;
   handler->internal = internal;
   handler->fd_closed = FALSE;
   slot->handler = handler;

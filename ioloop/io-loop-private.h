@@ -13,6 +13,7 @@
 #include "io-async.h"
 #include "io-backend.h"
 #include "io-timer-heap.h"
+#include "io-source.h"
 
 G_BEGIN_DECLS
 
@@ -109,19 +110,22 @@ _io_wakeup_has_callbacks (IoWakeup *wakeup)
          g_atomic_int_get (&wakeup->overflowing);
 }
 
-/* ---- file-descriptor handlers (io-loop.c) ------------------------------ */
+typedef struct _IoLoopPrivate IoLoopPrivate;
 
+/* ---- file-descriptor handlers (io-handler.c) ---------------------------- */
+
+/* Lives by the rule of io-source.h: the loop holds the one reference,
+ * from attach to detach (or to the end of the dispatch that detached it). */
 typedef struct
 {
+  IoSource        source;
   IoHandlerFunc   func;
-  gpointer        user_data;
-  GDestroyNotify  notify;
+  IoLoopPrivate  *priv;           /* its loop's: the handler dies first */
+  int             fd;
   guint32         events;
   /* The loop's poll generation when the handler was added: events from a
    * poll that returned before the handler existed are not its own. */
   guint32         poll_gen;
-  guint8          dispatching;
-  guint8          removed;
   guint8          internal;
   guint8          fd_closed;      /* io_loop_close (loop, TRUE) closed it */
 } IoHandler;
@@ -168,7 +172,7 @@ _io_loop_state_is_closed (gint state)
   return state >= IO_LOOP_STATE_CLOSED_IN_ITERATION;
 }
 
-typedef struct
+struct _IoLoopPrivate
 {
   const IoBackendClass *backend_class;
   IoBackend            *backend;
@@ -222,7 +226,7 @@ typedef struct
   /* The fd whose handler's notify is running, if the loop closed that fd
    * itself (io_loop_close (loop, TRUE)); -1 otherwise. */
   int                   notify_closed_fd;
-} IoLoopPrivate;
+};
 
 IoLoopPrivate *_io_loop_get_private (IoLoop *loop);
 
@@ -351,9 +355,6 @@ gboolean       _io_loop_attach_handler  (IoLoopPrivate  *priv,
                                          GError        **error);
 void           _io_loop_detach_handler  (IoLoopPrivate  *priv,
                                          int             fd);
-void           _io_loop_free_handler    (IoLoopPrivate  *priv,
-                                         int             fd,
-                                         IoHandler      *handler);
 void           _io_loop_forget_kernel_registrations (IoLoopPrivate *priv);
 
 /* io-timeout.c */

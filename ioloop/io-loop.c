@@ -595,13 +595,11 @@ dispatch_one (IoLoop        *loop,
   if (revents == 0)
     return;
 
-  handler->dispatching = TRUE;
+  _io_source_begin_dispatch (&handler->source);
   if (!handler->internal)
     priv->n_dispatched++;
-  handler->func (fd, revents, handler->user_data, &error);
-  handler->dispatching = FALSE;
-  if (G_UNLIKELY (handler->removed))
-    _io_loop_free_handler (priv, fd, handler);
+  handler->func (fd, revents, handler->source.user_data, &error);
+  _io_source_end_dispatch (&handler->source);
   if (G_UNLIKELY (error != NULL))
     _io_loop_report_and_free (loop, error);
 }

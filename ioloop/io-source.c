@@ -1,0 +1,82 @@
+/* io-source.c: references, removal and the notify of every source of the loop
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The rule these functions keep is written once, in io-source.h.
+ */
+#include "config.h"
+
+#include "io-source.h"
+
+void
+_io_source_init (IoSource            *source,
+                 const IoSourceClass *klass,
+                 gpointer             user_data,
+                 GDestroyNotify       notify)
+{
+  source->klass = klass;
+  source->ref_count = 1;
+  source->dispatching = FALSE;
+  source->disconnected = FALSE;
+  source->user_data = user_data;
+  source->notify = notify;
+}
+
+IoSource *
+_io_source_ref (IoSource *source)
+{
+  g_atomic_int_inc (&source->ref_count);
+  return source;
+}
+
+/* The one place a source's notify runs. It is forgotten before the call,
+ * so that whatever the notify does (remove its source again, close the
+ * loop, drop references) it runs once. */
+void
+_io_source_run_notify (IoSource *source)
+{
+  GDestroyNotify notify = source->notify;
+  gpointer user_data = source->user_data;
+
+  source->notify = NULL;
+  source->user_data = NULL;
+  if (notify == NULL)
+    return;
+  if (source->klass->notify != NULL)
+    source->klass->notify (source, notify, user_data);
+  else
+    notify (user_data);
+}
+
+void
+_io_source_unref (IoSource *source)
+{
+  if (!g_atomic_int_dec_and_test (&source->ref_count))
+    return;
+  /* The loop's reference covers a dispatch: this is never on the stack
+   * of the source's own callback. */
+  g_assert (!source->dispatching);
+  _io_source_run_notify (source);
+  source->klass->free (source);
+}
+
+/* Destroyed while dispatched: the rest of _io_source_destroy(), now that
+ * the callback returned. */
+void
+_io_source_finish_removal (IoSource *source)
+{
+  _io_source_run_notify (source);
+  _io_source_unref (source);
+}
+
+gboolean
+_io_source_destroy (IoSource *source)
+{
+  if (source->disconnected)
+    return FALSE;
+  source->disconnected = TRUE;
+  if (!source->dispatching)
+    _io_source_finish_removal (source);
+  return TRUE;
+}

@@ -1,0 +1,104 @@
+/* io-source.h: the record every source of the loop is built on, and its lifetime rule
+ *
+ * Copyright 2026 The ioloop authors
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Internal: not installed, not exported, not part of the introspected API.
+ *
+ * Every kind of source (fd handlers, timeouts, IoAsync, signal handlers,
+ * child watches, the loop's hooks) embeds an IoSource as its first member
+ * and follows one rule:
+ *
+ *  - A source is refcounted (atomically: IoTimeout and IoAsync are public
+ *    boxed types whose references any thread may take and drop). It
+ *    starts with one reference; the kind says whose (the loop's for a
+ *    handler or a timeout, the caller's for an IoAsync, which then gives
+ *    the loop one of its own). While a source is attached, the loop holds
+ *    a reference on it.
+ *
+ *  - Removing a source is _io_source_destroy(), after the kind has
+ *    unlinked it from the loop's structures: it marks the source
+ *    disconnected (its callback never runs again), runs the user's
+ *    GDestroyNotify and drops the loop's reference. Destroying it again
+ *    does nothing. Closing the loop destroys every source; a source that
+ *    fires once (a timeout, a child watch) destroys itself as it fires.
+ *
+ *  - While a source is dispatched (between _io_source_begin_dispatch()
+ *    and _io_source_end_dispatch(), on the loop's thread), destroying it
+ *    only marks it: the notify runs and the loop's reference goes when the
+ *    callback returns. So a callback may remove its own source, or close
+ *    the loop, and its data stays alive until it has returned. Dispatch
+ *    costs two stores and a test: the loop's reference covers the
+ *    callback, no reference is taken per dispatch.
+ *
+ *  - The notify runs exactly once, from _io_source_run_notify() alone:
+ *    on removal, on loop close (both through _io_source_destroy()), or,
+ *    for a source that was never destroyed, when its last reference goes.
+ *    Never while its callback is on the stack.
+ *
+ *  - The record is freed (IoSourceClass.free) when the last reference
+ *    goes, which never happens while it is dispatched, since the loop's
+ *    reference is dropped only after the callback returned.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _IoSource      IoSource;
+typedef struct _IoSourceClass IoSourceClass;
+
+struct _IoSourceClass
+{
+  /* Frees the record @source is the first member of. */
+  void (*free)   (IoSource       *source);
+  /* Optional: calls @notify (@user_data) with whatever the kind tells
+   * its notify (a handler's says whether the loop closed its fd). */
+  void (*notify) (IoSource       *source,
+                  GDestroyNotify  notify,
+                  gpointer        user_data);
+};
+
+struct _IoSource
+{
+  const IoSourceClass *klass;
+  gint                 ref_count;     /* atomic */
+  guint8               dispatching;   /* its callback is on the stack */
+  guint8               disconnected;  /* destroyed: never called again */
+  gpointer             user_data;
+  GDestroyNotify       notify;        /* NULL once it ran */
+};
+
+void          _io_source_init      (IoSource            *source,
+                                    const IoSourceClass *klass,
+                                    gpointer             user_data,
+                                    GDestroyNotify       notify);
+IoSource     *_io_source_ref       (IoSource            *source);
+void          _io_source_unref     (IoSource            *source);
+gboolean      _io_source_destroy   (IoSource            *source);
+void          _io_source_run_notify (IoSource           *source);
+void          _io_source_finish_removal (IoSource      *source);
+
+static inline gboolean
+_io_source_is_disconnected (const IoSource *source)
+{
+  return source->disconnected;
+}
+
+/* On the loop's thread, around the source's callback. */
+static inline void
+_io_source_begin_dispatch (IoSource *source)
+{
+  source->dispatching = TRUE;
+}
+
+static inline void
+_io_source_end_dispatch (IoSource *source)
+{
+  source->dispatching = FALSE;
+  if (G_UNLIKELY (source->disconnected))
+    _io_source_finish_removal (source);
+}
+
+G_END_DECLS
