@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * An IoAsync is a source of the loop (io-source.h): its public references
- * are the source's, and the loop's array of handles holds one of them
+ * are the source's, and the loop's list of handles holds one of them
  * until the handle is closed. Sending touches only the `pending` flags
  * and the wake-up fd, never the source's lifetime.
  */
@@ -88,7 +88,7 @@ io_async_new (IoLoop         *loop,
     }
 
   async->loop = loop;
-  g_ptr_array_add (priv->asyncs, async);
+  _io_source_list_add (&priv->asyncs, &async->source);
   return async;
 }
 
@@ -163,19 +163,8 @@ static void
 detach (IoAsync       *async,
         IoLoopPrivate *priv)
 {
-  guint i;
-
   __atomic_store_n (&async->loop, NULL, __ATOMIC_RELEASE);
-
-  for (i = 0; i < priv->asyncs->len; i++)
-    if (g_ptr_array_index (priv->asyncs, i) == async)
-      {
-        if (priv->async_dispatching)
-          g_ptr_array_index (priv->asyncs, i) = NULL;
-        else
-          g_ptr_array_remove_index_fast (priv->asyncs, i);
-        break;
-      }
+  _io_source_list_remove (&priv->asyncs, &async->source);
   _io_source_destroy (&async->source);
 }
 
@@ -219,18 +208,6 @@ io_async_is_closed (IoAsync *async)
   return _io_source_is_disconnected (&async->source);
 }
 
-/* Drops the slots of handles closed while dispatching. */
-static void
-compact (GPtrArray *asyncs)
-{
-  guint i, j = 0;
-
-  for (i = 0; i < asyncs->len; i++)
-    if (g_ptr_array_index (asyncs, i) != NULL)
-      g_ptr_array_index (asyncs, j++) = g_ptr_array_index (asyncs, i);
-  g_ptr_array_set_size (asyncs, j);
-}
-
 void
 _io_async_dispatch_all (IoLoop *loop)
 {
@@ -240,10 +217,10 @@ _io_async_dispatch_all (IoLoop *loop)
   if (!__atomic_exchange_n (&priv->async_pending, 0, __ATOMIC_ACQ_REL))
     return;
 
-  priv->async_dispatching++;
-  for (i = 0; i < priv->asyncs->len && !io_loop_is_closed (loop); i++)
+  _io_source_list_begin_walk (&priv->asyncs);
+  for (i = 0; i < _io_source_list_get_length (&priv->asyncs) && !io_loop_is_closed (loop); i++)
     {
-      IoAsync *async = g_ptr_array_index (priv->asyncs, i);
+      IoAsync *async = (IoAsync *) _io_source_list_get (&priv->asyncs, i);
       GError *error = NULL;
 
       if (async == NULL || !__atomic_exchange_n (&async->pending, 0, __ATOMIC_ACQ_REL))
@@ -258,30 +235,24 @@ _io_async_dispatch_all (IoLoop *loop)
       if (G_UNLIKELY (error != NULL))
         _io_loop_report_and_free (loop, error);
     }
-  priv->async_dispatching--;
-
-  if (priv->async_dispatching == 0)
-    compact (priv->asyncs);
+  _io_source_list_end_walk (&priv->asyncs);
 }
 
 void
 _io_async_detach_all (IoLoop *loop)
 {
   IoLoopPrivate *priv = _io_loop_get_private (loop);
-  guint i = priv->asyncs->len;
+  guint i = _io_source_list_get_length (&priv->asyncs);
 
+  /* Newest first; a notify may close other handles meanwhile. */
   while (i-- > 0)
     {
       IoAsync *async;
 
-      /* A notify may have closed other handles meanwhile. */
-      if (i >= priv->asyncs->len)
+      if (i >= _io_source_list_get_length (&priv->asyncs))
         continue;
-      async = g_ptr_array_index (priv->asyncs, i);
-
+      async = (IoAsync *) _io_source_list_get (&priv->asyncs, i);
       if (async != NULL)
         detach (async, priv);
-      else if (priv->async_dispatching == 0)
-        g_ptr_array_remove_index_fast (priv->asyncs, i);
     }
 }

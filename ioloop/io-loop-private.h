@@ -199,9 +199,8 @@ struct _IoLoopPrivate
   IoCallbackQueue       batch;           /* callbacks of this iteration */
   guint                 batch_pos;       /* next one to run */
 
-  GPtrArray            *asyncs;
+  IoSourceList          asyncs;          /* of IoAsync */
   gint                  async_pending;
-  guint                 async_dispatching;
 
   gint                  state;           /* IoLoopState; read from any thread */
   /* A request, not a state: io_loop_stop() may come from any thread in

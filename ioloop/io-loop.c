@@ -1343,7 +1343,7 @@ io_loop_finalize (GObject *object)
   g_free (priv->changes);
   g_free (priv->timers.nodes);
   g_free (priv->due);
-  g_clear_pointer (&priv->asyncs, g_ptr_array_unref);
+  _io_source_list_clear (&priv->asyncs);
   g_clear_pointer (&priv->failed_fds, g_array_unref);
   g_clear_pointer (&priv->hooks, g_array_unref);
   g_clear_pointer (&priv->close_hooks, g_array_unref);
@@ -1500,7 +1500,7 @@ io_loop_init (IoLoop *loop)
 
   priv->wakeup.read_fd = priv->wakeup.write_fd = -1;
   g_mutex_init (&priv->wakeup.lock);
-  priv->asyncs = g_ptr_array_new ();
+  _io_source_list_init (&priv->asyncs);
   priv->failed_fds = g_array_new (FALSE, FALSE, sizeof (int));
   priv->hooks = g_array_new (FALSE, FALSE, sizeof (IoLoopHook));
   priv->close_hooks = g_array_new (FALSE, FALSE, sizeof (IoLoopCloseHook));

@@ -1,4 +1,4 @@
-/* io-source.c: references, removal and the notify of every source of the loop
+/* io-source.c: references, removal and the notify of every source of the loop, and lists of sources
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -79,4 +79,62 @@ _io_source_destroy (IoSource *source)
   if (!source->dispatching)
     _io_source_finish_removal (source);
   return TRUE;
+}
+
+/* ---- lists of sources --------------------------------------------------- */
+
+void
+_io_source_list_init (IoSourceList *list)
+{
+  list->sources = g_ptr_array_new ();
+  list->walking = 0;
+  list->holes = 0;
+}
+
+/* The sources must be gone: this frees the array only. */
+void
+_io_source_list_clear (IoSourceList *list)
+{
+  g_clear_pointer (&list->sources, g_ptr_array_unref);
+}
+
+void
+_io_source_list_add (IoSourceList *list,
+                     IoSource     *source)
+{
+  g_ptr_array_add (list->sources, source);
+}
+
+/* Unlinks @source, which keeps its reference (the caller destroys it).
+ * Returns FALSE if it is not in @list. */
+gboolean
+_io_source_list_remove (IoSourceList *list,
+                        IoSource     *source)
+{
+  guint i;
+
+  if (!g_ptr_array_find (list->sources, source, &i))
+    return FALSE;
+  if (list->walking > 0)
+    {
+      g_ptr_array_index (list->sources, i) = NULL;
+      list->holes++;
+    }
+  else
+    g_ptr_array_remove_index (list->sources, i);
+  return TRUE;
+}
+
+void
+_io_source_list_end_walk (IoSourceList *list)
+{
+  guint i, j = 0;
+
+  if (--list->walking > 0 || list->holes == 0)
+    return;
+  list->holes = 0;
+  for (i = 0; i < list->sources->len; i++)
+    if (g_ptr_array_index (list->sources, i) != NULL)
+      g_ptr_array_index (list->sources, j++) = g_ptr_array_index (list->sources, i);
+  g_ptr_array_set_size (list->sources, j);
 }

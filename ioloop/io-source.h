@@ -1,4 +1,4 @@
-/* io-source.h: the record every source of the loop is built on, and its lifetime rule
+/* io-source.h: the record every source of the loop is built on, its lifetime rule, and lists of sources
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -39,6 +39,11 @@
  *  - The record is freed (IoSourceClass.free) when the last reference
  *    goes, which never happens while it is dispatched, since the loop's
  *    reference is dropped only after the callback returned.
+ *
+ * A kind that keeps its sources in an array and calls them in turn keeps
+ * them in an IoSourceList: removing one during a walk leaves a hole (NULL)
+ * rather than moving the others under the walker, and the holes are
+ * filled when the last walk ends.
  */
 #pragma once
 
@@ -99,6 +104,41 @@ _io_source_end_dispatch (IoSource *source)
   source->dispatching = FALSE;
   if (G_UNLIKELY (source->disconnected))
     _io_source_finish_removal (source);
+}
+
+typedef struct
+{
+  GPtrArray *sources;       /* IoSource *, in the order added; NULL: a hole */
+  guint      walking;
+  guint      holes;
+} IoSourceList;
+
+void          _io_source_list_init      (IoSourceList *list);
+void          _io_source_list_clear     (IoSourceList *list);
+void          _io_source_list_add       (IoSourceList *list,
+                                         IoSource     *source);
+gboolean      _io_source_list_remove    (IoSourceList *list,
+                                         IoSource     *source);
+void          _io_source_list_end_walk  (IoSourceList *list);
+
+static inline void
+_io_source_list_begin_walk (IoSourceList *list)
+{
+  list->walking++;
+}
+
+static inline guint
+_io_source_list_get_length (const IoSourceList *list)
+{
+  return list->sources->len;
+}
+
+/* NULL for a source removed during the walk. */
+static inline IoSource *
+_io_source_list_get (const IoSourceList *list,
+                     guint               i)
+{
+  return g_ptr_array_index (list->sources, i);
 }
 
 G_END_DECLS
