@@ -216,8 +216,8 @@ struct _IoLoopPrivate
   /* fds whose deferred registration failed: told IO_EVENTS_ERROR */
   GArray               *failed_fds;
 
-  GArray               *hooks;           /* of IoLoopHook */
-  GArray               *close_hooks;     /* of IoLoopCloseHook */
+  IoSourceList          hooks;           /* of IoLoopHook: prepare, check */
+  IoSourceList          close_hooks;     /* of IoLoopHook: close */
   guint                 next_hook_id;
 
   GArray               *fd_observers;    /* of IoLoopFdObserverEntry */
@@ -242,7 +242,10 @@ void           _io_async_detach_all    (IoLoop        *loop);
 
 /* Hooks around the poll, for hosting another main context. prepare()
  * may lower *timeout_ms (-1: no limit); check() runs after the fd
- * handlers of the iteration. */
+ * handlers of the iteration. Hooks are sources of the loop
+ * (io-source.h): a hook may remove any hook, itself included, and
+ * @notify runs with @data once the hook is removed (or the loop
+ * finalized) and neither of its functions is running. */
 typedef struct
 {
   void (*prepare) (gpointer data,
@@ -252,7 +255,8 @@ typedef struct
 
 guint          _io_loop_add_hook        (IoLoop                *loop,
                                          const IoLoopHookFuncs *funcs,
-                                         gpointer               data);
+                                         gpointer               data,
+                                         GDestroyNotify         notify);
 void           _io_loop_remove_hook     (IoLoop                *loop,
                                          guint                  id);
 

@@ -1,13 +1,15 @@
-/* io-loop.c: the loop object and its iteration
+/* io-loop.c: the loop object, its hooks and its iteration
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The GObject, its state and checks, the iteration (queued callbacks,
- * timeouts, poll, dispatch of the ready handlers), closing, fork re-init,
- * the choice of backend, and _io_loop_report_and_free(), the one report of
- * every failed callback. The handler table and the change list are in
- * io-handler.c, the timeouts in io-timeout.c.
+ * The GObject, its state and checks, its hooks (prepare, check and close),
+ * the iteration (queued callbacks, timeouts, poll, dispatch of the ready
+ * handlers), closing, fork re-init, the choice of backend, and
+ * _io_loop_report_and_free(), the one report of every failed callback.
+ * The handler table and the change list are in io-handler.c, the
+ * timeouts in io-timeout.c; every source of the loop, hooks included,
+ * lives by the rule of io-source.h.
  */
 #include "config.h"
 
@@ -246,23 +248,85 @@ _io_loop_begin_external_wait (IoLoop *loop)
 
 /* ---- hooks and internal handlers --------------------------------------- */
 
+/* Both kinds of hook are sources of the loop (io-source.h), each in its
+ * IoSourceList: a hook may remove any hook, itself included, and its
+ * notify runs once it is removed and no longer running. */
 typedef struct
 {
+  IoSource         source;
   guint            id;
-  IoLoopHookFuncs  funcs;
-  gpointer         data;
+  IoLoopHookFuncs  funcs;        /* prepare and check hooks */
+  IoLoopCloseFunc  close;        /* close hooks */
 } IoLoopHook;
+
+static void
+hook_free (IoSource *source)
+{
+  g_free (source);
+}
+
+static const IoSourceClass hook_class = { hook_free, NULL };
+
+static guint
+add_hook (IoLoopPrivate         *priv,
+          IoSourceList          *list,
+          const IoLoopHookFuncs *funcs,
+          IoLoopCloseFunc        close,
+          gpointer               data,
+          GDestroyNotify         notify)
+{
+  IoLoopHook *hook = g_new0 (IoLoopHook, 1);
+
+  _io_source_init (&hook->source, &hook_class, data, notify);
+  hook->id = ++priv->next_hook_id;
+  if (funcs != NULL)
+    hook->funcs = *funcs;
+  hook->close = close;
+  _io_source_list_add (list, &hook->source);
+  return hook->id;
+}
+
+static void
+remove_hook (IoSourceList *list,
+             guint         id)
+{
+  guint i;
+
+  for (i = 0; i < _io_source_list_get_length (list); i++)
+    {
+      IoLoopHook *hook = (IoLoopHook *) _io_source_list_get (list, i);
+
+      if (hook != NULL && hook->id == id)
+        {
+          _io_source_list_remove (list, &hook->source);
+          _io_source_destroy (&hook->source);
+          return;
+        }
+    }
+}
+
+/* Newest first, each out of the list before it is destroyed. */
+static void
+destroy_hooks (IoSourceList *list)
+{
+  while (_io_source_list_get_length (list) > 0)
+    {
+      IoSource *hook = _io_source_list_get (list, _io_source_list_get_length (list) - 1);
+
+      _io_source_list_remove (list, hook);
+      _io_source_destroy (hook);
+    }
+}
 
 guint
 _io_loop_add_hook (IoLoop                *loop,
                    const IoLoopHookFuncs *funcs,
-                   gpointer               data)
+                   gpointer               data,
+                   GDestroyNotify         notify)
 {
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  IoLoopHook hook = { ++priv->next_hook_id, *funcs, data };
 
-  g_array_append_val (priv->hooks, hook);
-  return hook.id;
+  return add_hook (priv, &priv->hooks, funcs, NULL, data, notify);
 }
 
 void
@@ -270,22 +334,9 @@ _io_loop_remove_hook (IoLoop *loop,
                       guint   id)
 {
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  guint i;
 
-  for (i = 0; i < priv->hooks->len; i++)
-    if (g_array_index (priv->hooks, IoLoopHook, i).id == id)
-      {
-        g_array_remove_index (priv->hooks, i);
-        return;
-      }
+  remove_hook (&priv->hooks, id);
 }
-
-typedef struct
-{
-  guint            id;
-  IoLoopCloseFunc  func;
-  gpointer         data;
-} IoLoopCloseHook;
 
 guint
 _io_loop_add_close_hook (IoLoop          *loop,
@@ -293,10 +344,8 @@ _io_loop_add_close_hook (IoLoop          *loop,
                          gpointer         data)
 {
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  IoLoopCloseHook hook = { ++priv->next_hook_id, func, data };
 
-  g_array_append_val (priv->close_hooks, hook);
-  return hook.id;
+  return add_hook (priv, &priv->close_hooks, NULL, func, data, NULL);
 }
 
 void
@@ -304,45 +353,49 @@ _io_loop_remove_close_hook (IoLoop *loop,
                             guint   id)
 {
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  guint i;
 
-  for (i = 0; i < priv->close_hooks->len; i++)
-    if (g_array_index (priv->close_hooks, IoLoopCloseHook, i).id == id)
-      {
-        g_array_remove_index (priv->close_hooks, i);
-        return;
-      }
+  remove_hook (&priv->close_hooks, id);
 }
 
-/* Newest first; each hook leaves the list before it runs, so that it runs
- * once whatever the hooks remove or add meanwhile. */
+/* Newest first. A close hook fires once: it leaves the list and is
+ * destroyed before it runs, so that it runs once whatever the hooks
+ * remove or add meanwhile. The list is never walked: it has no holes. */
 static void
 run_close_hooks (IoLoopPrivate *priv)
 {
-  while (priv->close_hooks->len > 0)
+  while (_io_source_list_get_length (&priv->close_hooks) > 0)
     {
-      guint last = priv->close_hooks->len - 1;
-      IoLoopCloseHook hook = g_array_index (priv->close_hooks, IoLoopCloseHook, last);
+      guint last = _io_source_list_get_length (&priv->close_hooks) - 1;
+      IoLoopHook *hook = (IoLoopHook *) _io_source_list_get (&priv->close_hooks, last);
 
-      g_array_remove_index (priv->close_hooks, last);
-      hook.func (hook.data);
+      _io_source_list_remove (&priv->close_hooks, &hook->source);
+      _io_source_begin_dispatch (&hook->source);
+      _io_source_destroy (&hook->source);
+      hook->close (hook->source.user_data);
+      _io_source_end_dispatch (&hook->source);
     }
 }
 
-/* Hooks may remove hooks: walk by index and copy each before the call. */
 static void
 run_prepare_hooks (IoLoopPrivate *priv,
                    int           *timeout_ms)
 {
   guint i;
 
-  for (i = 0; i < priv->hooks->len; i++)
+  if (G_LIKELY (_io_source_list_get_length (&priv->hooks) == 0))
+    return;
+  _io_source_list_begin_walk (&priv->hooks);
+  for (i = 0; i < _io_source_list_get_length (&priv->hooks); i++)
     {
-      IoLoopHook hook = g_array_index (priv->hooks, IoLoopHook, i);
+      IoLoopHook *hook = (IoLoopHook *) _io_source_list_get (&priv->hooks, i);
 
-      if (hook.funcs.prepare != NULL)
-        hook.funcs.prepare (hook.data, timeout_ms);
+      if (hook == NULL || hook->funcs.prepare == NULL)
+        continue;
+      _io_source_begin_dispatch (&hook->source);
+      hook->funcs.prepare (hook->source.user_data, timeout_ms);
+      _io_source_end_dispatch (&hook->source);
     }
+  _io_source_list_end_walk (&priv->hooks);
 }
 
 static void
@@ -350,13 +403,21 @@ run_check_hooks (IoLoopPrivate *priv)
 {
   guint i;
 
-  for (i = 0; i < priv->hooks->len && !_io_loop_is_closed_priv (priv); i++)
+  if (G_LIKELY (_io_source_list_get_length (&priv->hooks) == 0))
+    return;
+  _io_source_list_begin_walk (&priv->hooks);
+  for (i = 0; i < _io_source_list_get_length (&priv->hooks) &&
+              !_io_loop_is_closed_priv (priv); i++)
     {
-      IoLoopHook hook = g_array_index (priv->hooks, IoLoopHook, i);
+      IoLoopHook *hook = (IoLoopHook *) _io_source_list_get (&priv->hooks, i);
 
-      if (hook.funcs.check != NULL)
-        hook.funcs.check (hook.data);
+      if (hook == NULL || hook->funcs.check == NULL)
+        continue;
+      _io_source_begin_dispatch (&hook->source);
+      hook->funcs.check (hook->source.user_data);
+      _io_source_end_dispatch (&hook->source);
     }
+  _io_source_list_end_walk (&priv->hooks);
 }
 
 /* ---- the wake-up fd --------------------------------------------------- */
@@ -1345,8 +1406,11 @@ io_loop_finalize (GObject *object)
   g_free (priv->due);
   _io_source_list_clear (&priv->asyncs);
   g_clear_pointer (&priv->failed_fds, g_array_unref);
-  g_clear_pointer (&priv->hooks, g_array_unref);
-  g_clear_pointer (&priv->close_hooks, g_array_unref);
+  /* Hooks nobody removed: their notifies run now. */
+  destroy_hooks (&priv->hooks);
+  destroy_hooks (&priv->close_hooks);
+  _io_source_list_clear (&priv->hooks);
+  _io_source_list_clear (&priv->close_hooks);
   g_clear_pointer (&priv->fd_observers, g_array_unref);
   g_clear_error (&priv->init_error);
   g_free (priv->backend_name);
@@ -1502,8 +1566,8 @@ io_loop_init (IoLoop *loop)
   g_mutex_init (&priv->wakeup.lock);
   _io_source_list_init (&priv->asyncs);
   priv->failed_fds = g_array_new (FALSE, FALSE, sizeof (int));
-  priv->hooks = g_array_new (FALSE, FALSE, sizeof (IoLoopHook));
-  priv->close_hooks = g_array_new (FALSE, FALSE, sizeof (IoLoopCloseHook));
+  _io_source_list_init (&priv->hooks);
+  _io_source_list_init (&priv->close_hooks);
   priv->fd_observers = g_array_new (FALSE, FALSE, sizeof (IoLoopFdObserverEntry));
   priv->notify_closed_fd = -1;
   priv->fork_generation = g_atomic_int_get (&fork_generation);
