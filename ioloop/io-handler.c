@@ -27,7 +27,7 @@
 
 #define ALL_EVENTS (IO_EVENTS_READ | IO_EVENTS_WRITE | IO_EVENTS_ERROR)
 
-/* ---- fd observers ------------------------------------------------------ */
+/* ---- fd observers (hooks of the loop, io-loop.c) ----------------------- */
 
 static void
 notify_fd_observers (IoLoopPrivate *priv,
@@ -35,48 +35,9 @@ notify_fd_observers (IoLoopPrivate *priv,
                      gboolean       registered,
                      guint32        events)
 {
-  guint i;
-
-  if (G_LIKELY (priv->fd_observers->len == 0))
+  if (G_LIKELY (_io_source_list_get_length (&priv->fd_observers) == 0))
     return;
-  for (i = 0; i < priv->fd_observers->len; i++)
-    {
-      IoLoopFdObserverEntry *entry = &g_array_index (priv->fd_observers,
-                                                     IoLoopFdObserverEntry, i);
-
-      entry->func (entry->data, fd, registered ? events | IO_EVENTS_ERROR : 0);
-    }
-}
-
-guint
-_io_loop_add_fd_observer (IoLoop           *loop,
-                          IoLoopFdObserver  func,
-                          gpointer          data)
-{
-  IoLoopPrivate *priv = _io_loop_get_private (loop);
-  IoLoopFdObserverEntry entry = { ++priv->next_hook_id, func, data };
-  int fd;
-
-  for (fd = 0; fd < priv->n_fds; fd++)
-    if (priv->fds[fd].kernel_registered)
-      func (data, fd, priv->fds[fd].kernel_events | IO_EVENTS_ERROR);
-  g_array_append_val (priv->fd_observers, entry);
-  return entry.id;
-}
-
-void
-_io_loop_remove_fd_observer (IoLoop *loop,
-                             guint   id)
-{
-  IoLoopPrivate *priv = _io_loop_get_private (loop);
-  guint i;
-
-  for (i = 0; i < priv->fd_observers->len; i++)
-    if (g_array_index (priv->fd_observers, IoLoopFdObserverEntry, i).id == id)
-      {
-        g_array_remove_index (priv->fd_observers, i);
-        return;
-      }
+  _io_loop_run_fd_observers (priv, fd, registered ? events | IO_EVENTS_ERROR : 0);
 }
 
 /* Tells the observers that the backend watches nothing any more. */

@@ -220,7 +220,7 @@ struct _IoLoopPrivate
   IoSourceList          close_hooks;     /* of IoLoopHook: close */
   guint                 next_hook_id;
 
-  GArray               *fd_observers;    /* of IoLoopFdObserverEntry */
+  IoSourceList          fd_observers;    /* of IoLoopHook: observe */
 
   /* The fd whose handler's notify is running, if the loop closed that fd
    * itself (io_loop_close (loop, TRUE)); -1 otherwise. */
@@ -285,8 +285,9 @@ void           _io_loop_remove_close_hook  (IoLoop            *loop,
  * first registration of a handler, or when the change list is flushed
  * before a poll and in io_loop_get_fd()), and of every fd being dropped
  * when io_loop_close() or io_loop_reinit_after_fork() releases the
- * backend. Called on the loop's thread; an observer must not add, update
- * or remove handlers or observers. */
+ * backend. Called on the loop's thread. Observers are hooks (sources of
+ * the loop, io-source.h): one may remove observers, itself included, but
+ * must not add, update or remove handlers. */
 typedef void (*IoLoopFdObserver) (gpointer  data,
                                   int       fd,
                                   IoEvents  events);
@@ -297,12 +298,10 @@ guint          _io_loop_add_fd_observer    (IoLoop            *loop,
 void           _io_loop_remove_fd_observer (IoLoop            *loop,
                                             guint              id);
 
-typedef struct
-{
-  guint             id;
-  IoLoopFdObserver  func;
-  gpointer          data;
-} IoLoopFdObserverEntry;
+/* Calls the observers: io-handler.c, when the backend's set changes. */
+void           _io_loop_run_fd_observers   (IoLoopPrivate     *priv,
+                                            int                fd,
+                                            guint32            events);
 
 /* The checks every entry point makes: FALSE with IO_LOOP_ERROR_CLOSED,
  * IO_LOOP_ERROR_FORKED (a child before io_loop_reinit_after_fork()) or the

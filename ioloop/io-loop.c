@@ -248,15 +248,17 @@ _io_loop_begin_external_wait (IoLoop *loop)
 
 /* ---- hooks and internal handlers --------------------------------------- */
 
-/* Both kinds of hook are sources of the loop (io-source.h), each in its
- * IoSourceList: a hook may remove any hook, itself included, and its
- * notify runs once it is removed and no longer running. */
+/* Every kind of hook (prepare and check, close, fd observer) is a source
+ * of the loop (io-source.h), each kind in its IoSourceList: a hook may
+ * remove any hook, itself included, and its notify runs once it is
+ * removed and no longer running. */
 typedef struct
 {
-  IoSource         source;
-  guint            id;
-  IoLoopHookFuncs  funcs;        /* prepare and check hooks */
-  IoLoopCloseFunc  close;        /* close hooks */
+  IoSource          source;
+  guint             id;
+  IoLoopHookFuncs   funcs;       /* prepare and check hooks */
+  IoLoopCloseFunc   close;       /* close hooks */
+  IoLoopFdObserver  observe;     /* fd observers */
 } IoLoopHook;
 
 static void
@@ -267,11 +269,10 @@ hook_free (IoSource *source)
 
 static const IoSourceClass hook_class = { hook_free, NULL };
 
-static guint
+/* Fills in the functions of its kind. */
+static IoLoopHook *
 add_hook (IoLoopPrivate         *priv,
           IoSourceList          *list,
-          const IoLoopHookFuncs *funcs,
-          IoLoopCloseFunc        close,
           gpointer               data,
           GDestroyNotify         notify)
 {
@@ -279,11 +280,8 @@ add_hook (IoLoopPrivate         *priv,
 
   _io_source_init (&hook->source, &hook_class, data, notify);
   hook->id = ++priv->next_hook_id;
-  if (funcs != NULL)
-    hook->funcs = *funcs;
-  hook->close = close;
   _io_source_list_add (list, &hook->source);
-  return hook->id;
+  return hook;
 }
 
 static void
@@ -325,8 +323,10 @@ _io_loop_add_hook (IoLoop                *loop,
                    GDestroyNotify         notify)
 {
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  IoLoopHook *hook = add_hook (priv, &priv->hooks, data, notify);
 
-  return add_hook (priv, &priv->hooks, funcs, NULL, data, notify);
+  hook->funcs = *funcs;
+  return hook->id;
 }
 
 void
@@ -344,8 +344,10 @@ _io_loop_add_close_hook (IoLoop          *loop,
                          gpointer         data)
 {
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  IoLoopHook *hook = add_hook (priv, &priv->close_hooks, data, NULL);
 
-  return add_hook (priv, &priv->close_hooks, NULL, func, data, NULL);
+  hook->close = func;
+  return hook->id;
 }
 
 void
@@ -355,6 +357,53 @@ _io_loop_remove_close_hook (IoLoop *loop,
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
 
   remove_hook (&priv->close_hooks, id);
+}
+
+guint
+_io_loop_add_fd_observer (IoLoop           *loop,
+                          IoLoopFdObserver  func,
+                          gpointer          data)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  IoLoopHook *hook;
+  int fd;
+
+  for (fd = 0; fd < priv->n_fds; fd++)
+    if (priv->fds[fd].kernel_registered)
+      func (data, fd, priv->fds[fd].kernel_events | IO_EVENTS_ERROR);
+  hook = add_hook (priv, &priv->fd_observers, data, NULL);
+  hook->observe = func;
+  return hook->id;
+}
+
+void
+_io_loop_remove_fd_observer (IoLoop *loop,
+                             guint   id)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+
+  remove_hook (&priv->fd_observers, id);
+}
+
+void
+_io_loop_run_fd_observers (IoLoopPrivate *priv,
+                           int            fd,
+                           guint32        events)
+{
+  guint i;
+
+  _io_source_list_begin_walk (&priv->fd_observers);
+  for (i = 0; i < _io_source_list_get_length (&priv->fd_observers); i++)
+    {
+      IoLoopHook *hook = (IoLoopHook *) _io_source_list_get (&priv->fd_observers, i);
+
+      if (hook == NULL)
+        continue;
+      _io_source_begin_dispatch (&hook->source);
+      hook->observe (hook->source.user_data, fd, events);
+      _io_source_end_dispatch (&hook->source);
+    }
+  _io_source_list_end_walk (&priv->fd_observers);
 }
 
 /* Newest first. A close hook fires once: it leaves the list and is
@@ -1409,9 +1458,10 @@ io_loop_finalize (GObject *object)
   /* Hooks nobody removed: their notifies run now. */
   destroy_hooks (&priv->hooks);
   destroy_hooks (&priv->close_hooks);
+  destroy_hooks (&priv->fd_observers);
   _io_source_list_clear (&priv->hooks);
   _io_source_list_clear (&priv->close_hooks);
-  g_clear_pointer (&priv->fd_observers, g_array_unref);
+  _io_source_list_clear (&priv->fd_observers);
   g_clear_error (&priv->init_error);
   g_free (priv->backend_name);
 
@@ -1568,7 +1618,7 @@ io_loop_init (IoLoop *loop)
   priv->failed_fds = g_array_new (FALSE, FALSE, sizeof (int));
   _io_source_list_init (&priv->hooks);
   _io_source_list_init (&priv->close_hooks);
-  priv->fd_observers = g_array_new (FALSE, FALSE, sizeof (IoLoopFdObserverEntry));
+  _io_source_list_init (&priv->fd_observers);
   priv->notify_closed_fd = -1;
   priv->fork_generation = g_atomic_int_get (&fork_generation);
   _io_timer_heap_init (&priv->timers);
