@@ -1,4 +1,4 @@
-/* io-source.c: references, removal and the notify of every source of the loop, and lists of sources
+/* io-source.c: references, removal and notify of every source of the loop; lists of sources
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -33,8 +33,8 @@ _io_source_ref (IoSource *source)
 /* The one place a source's notify runs. It is forgotten before the call,
  * so that whatever the notify does (remove its source again, close the
  * loop, drop references) it runs once. */
-void
-_io_source_run_notify (IoSource *source)
+static void
+run_notify (IoSource *source)
 {
   GDestroyNotify notify = source->notify;
   gpointer user_data = source->user_data;
@@ -57,7 +57,7 @@ _io_source_unref (IoSource *source)
   /* The loop's reference covers a dispatch: this is never on the stack
    * of the source's own callback. */
   g_assert (!source->dispatching);
-  _io_source_run_notify (source);
+  run_notify (source);
   source->klass->free (source);
 }
 
@@ -66,7 +66,7 @@ _io_source_unref (IoSource *source)
 void
 _io_source_finish_removal (IoSource *source)
 {
-  _io_source_run_notify (source);
+  run_notify (source);
   _io_source_unref (source);
 }
 

@@ -1,4 +1,4 @@
-/* io-source.h: the record every source of the loop is built on, its lifetime rule, and lists of sources
+/* io-source.h: the record and lifetime rule of every source of the loop; lists of sources
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -6,7 +6,8 @@
  * Internal: not installed, not exported, not part of the introspected API.
  *
  * Every kind of source (fd handlers, timeouts, IoAsync, signal handlers,
- * child watches, the loop's hooks) embeds an IoSource as its first member
+ * child watches, the loop's prepare, check and close hooks and its fd
+ * observers) embeds an IoSource as its first member
  * and follows one rule:
  *
  *  - A source is refcounted (atomically: IoTimeout and IoAsync are public
@@ -31,7 +32,7 @@
  *    costs two stores and a test: the loop's reference covers the
  *    callback, no reference is taken per dispatch.
  *
- *  - The notify runs exactly once, from _io_source_run_notify() alone:
+ *  - The notify runs exactly once, from run_notify() (io-source.c) alone:
  *    on removal, on loop close (both through _io_source_destroy()), or,
  *    for a source that was never destroyed, when its last reference goes.
  *    Never while its callback is on the stack.
@@ -82,7 +83,6 @@ void          _io_source_init      (IoSource            *source,
 IoSource     *_io_source_ref       (IoSource            *source);
 void          _io_source_unref     (IoSource            *source);
 gboolean      _io_source_destroy   (IoSource            *source);
-void          _io_source_run_notify (IoSource           *source);
 void          _io_source_finish_removal (IoSource      *source);
 
 static inline gboolean
