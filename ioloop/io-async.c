@@ -37,14 +37,6 @@ struct _IoAsync
 
 G_DEFINE_BOXED_TYPE (IoAsync, io_async, io_async_ref, io_async_unref)
 
-static void
-async_free (IoSource *source)
-{
-  g_free (source);
-}
-
-static const IoSourceClass async_class = { async_free, NULL };
-
 /**
  * io_async_new:
  * @loop: an #IoLoop
@@ -75,7 +67,7 @@ io_async_new (IoLoop         *loop,
   priv = _io_loop_get_private (loop);
   async = g_new (IoAsync, 1);
   /* The caller's reference, then the loop's. */
-  _io_source_init (&async->source, &async_class, user_data, notify);
+  _io_source_init (&async->source, IO_SOURCE_ASYNC, user_data, notify);
   _io_source_ref (&async->source);
   async->pending = 0;
   async->loop = NULL;

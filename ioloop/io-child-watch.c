@@ -62,14 +62,6 @@ child_loop_quark (void)
 }
 
 static void
-watch_free (IoSource *source)
-{
-  g_free (source);
-}
-
-static const IoSourceClass watch_class = { watch_free, NULL };
-
-static void
 sigchld_release (IoChildLoop *cl)
 {
   if (--cl->n_sigchld == 0)
@@ -324,7 +316,7 @@ io_loop_add_child_watch (IoLoop          *loop,
   cl = get_child_loop (loop);
   /* Its one reference is the list's. */
   watch = g_new (IoChildWatch, 1);
-  _io_source_init (&watch->source, &watch_class, user_data, notify);
+  _io_source_init (&watch->source, IO_SOURCE_CHILD_WATCH, user_data, notify);
   watch->id = 0;
   watch->pid = pid;
   watch->func = func;

@@ -239,7 +239,7 @@ handler_free (IoSource *source)
     g_free (handler);
 }
 
-static const IoSourceClass handler_class = { handler_free, handler_notify };
+const IoSourceClass _io_handler_source_class = { handler_free, handler_notify };
 
 /* Detaches the handler of @fd and destroys it (io-source.h): its notify
  * runs now, or after its callback returns if it is running.
@@ -294,7 +294,7 @@ _io_loop_attach_handler (IoLoopPrivate  *priv,
     return FALSE;
 
   handler = slot->spare != NULL ? g_steal_pointer (&slot->spare) : g_new (IoHandler, 1);
-  _io_source_init (&handler->source, &handler_class, user_data, notify);
+  _io_source_init (&handler->source, IO_SOURCE_HANDLER, user_data, notify);
   handler->func = func;
   handler->priv = priv;
   handler->fd = fd;

@@ -261,14 +261,6 @@ typedef struct
   IoLoopFdObserver  observe;     /* fd observers */
 } IoLoopHook;
 
-static void
-hook_free (IoSource *source)
-{
-  g_free (source);
-}
-
-static const IoSourceClass hook_class = { hook_free, NULL };
-
 /* Fills in the functions of its kind. */
 static IoLoopHook *
 add_hook (IoLoopPrivate         *priv,
@@ -278,7 +270,7 @@ add_hook (IoLoopPrivate         *priv,
 {
   IoLoopHook *hook = g_new0 (IoLoopHook, 1);
 
-  _io_source_init (&hook->source, &hook_class, data, notify);
+  _io_source_init (&hook->source, IO_SOURCE_HOOK, data, notify);
   hook->id = ++priv->next_hook_id;
   _io_source_list_add (list, &hook->source);
   return hook;

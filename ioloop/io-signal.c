@@ -117,14 +117,6 @@ publish_loops (void)
 
 /* ---- handlers ---------------------------------------------------------- */
 
-static void
-handler_free (IoSource *source)
-{
-  g_free (source);
-}
-
-static const IoSourceClass handler_class = { handler_free, NULL };
-
 /* Under lock: installs our sigaction() for @signum if it is the first
  * handler in the process. */
 static gboolean
@@ -379,7 +371,7 @@ io_loop_add_signal_handler (IoLoop          *loop,
 
   /* Its one reference is the list's. */
   handler = g_new (IoSignalHandler, 1);
-  _io_source_init (&handler->source, &handler_class, user_data, notify);
+  _io_source_init (&handler->source, IO_SOURCE_SIGNAL, user_data, notify);
   handler->signum = signum;
   handler->func = func;
   do

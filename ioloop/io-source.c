@@ -9,13 +9,18 @@
 
 #include "io-source.h"
 
+static const IoSourceClass *const classes[IO_SOURCE_N_KINDS] = {
+  [IO_SOURCE_HANDLER] = &_io_handler_source_class,
+  [IO_SOURCE_TIMEOUT] = &_io_timeout_source_class,
+};
+
 void
 _io_source_init (IoSource            *source,
-                 const IoSourceClass *klass,
+                 IoSourceKind         kind,
                  gpointer             user_data,
                  GDestroyNotify       notify)
 {
-  source->klass = klass;
+  source->kind = kind;
   source->ref_count = 1;
   source->dispatching = FALSE;
   source->disconnected = FALSE;
@@ -38,13 +43,14 @@ run_notify (IoSource *source)
 {
   GDestroyNotify notify = source->notify;
   gpointer user_data = source->user_data;
+  const IoSourceClass *klass = classes[source->kind];
 
   source->notify = NULL;
   source->user_data = NULL;
   if (notify == NULL)
     return;
-  if (source->klass->notify != NULL)
-    source->klass->notify (source, notify, user_data);
+  if (klass != NULL && klass->notify != NULL)
+    klass->notify (source, notify, user_data);
   else
     notify (user_data);
 }
@@ -52,13 +58,19 @@ run_notify (IoSource *source)
 void
 _io_source_unref (IoSource *source)
 {
+  const IoSourceClass *klass;
+
   if (!g_atomic_int_dec_and_test (&source->ref_count))
     return;
   /* The loop's reference covers a dispatch: this is never on the stack
    * of the source's own callback. */
   g_assert (!source->dispatching);
   run_notify (source);
-  source->klass->free (source);
+  klass = classes[source->kind];
+  if (klass != NULL && klass->free != NULL)
+    klass->free (source);
+  else
+    g_free (source);
 }
 
 /* Destroyed while dispatched: the rest of _io_source_destroy(), now that

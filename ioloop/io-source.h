@@ -37,7 +37,7 @@
  *    for a source that was never destroyed, when its last reference goes.
  *    Never while its callback is on the stack.
  *
- *  - The record is freed (IoSourceClass.free) when the last reference
+ *  - The record is freed (IoSourceClass.free, or g_free()) when the last reference
  *    goes, which never happens while it is dispatched, since the loop's
  *    reference is dropped only after the callback returned.
  *
@@ -55,6 +55,21 @@ G_BEGIN_DECLS
 typedef struct _IoSource      IoSource;
 typedef struct _IoSourceClass IoSourceClass;
 
+/* A byte in each source rather than a class pointer, as in sd-event:
+ * every timeout and handler carries it. */
+typedef enum
+{
+  IO_SOURCE_HANDLER,
+  IO_SOURCE_TIMEOUT,
+  IO_SOURCE_ASYNC,
+  IO_SOURCE_SIGNAL,
+  IO_SOURCE_CHILD_WATCH,
+  IO_SOURCE_HOOK,
+  IO_SOURCE_N_KINDS
+} IoSourceKind;
+
+/* What a kind does differently; io-source.c's table holds one per kind,
+ * and a kind without one is g_free()d and calls its notify plainly. */
 struct _IoSourceClass
 {
   /* Frees the record @source is the first member of. */
@@ -66,18 +81,21 @@ struct _IoSourceClass
                   gpointer        user_data);
 };
 
+extern const IoSourceClass _io_handler_source_class;    /* io-handler.c */
+extern const IoSourceClass _io_timeout_source_class;    /* io-timeout.c */
+
 struct _IoSource
 {
-  const IoSourceClass *klass;
-  gint                 ref_count;     /* atomic */
-  guint8               dispatching;   /* its callback is on the stack */
-  guint8               disconnected;  /* destroyed: never called again */
   gpointer             user_data;
   GDestroyNotify       notify;        /* NULL once it ran */
+  gint                 ref_count;     /* atomic */
+  guint8               kind;          /* IoSourceKind */
+  guint8               dispatching;   /* its callback is on the stack */
+  guint8               disconnected;  /* destroyed: never called again */
 };
 
 void          _io_source_init      (IoSource            *source,
-                                    const IoSourceClass *klass,
+                                    IoSourceKind         kind,
                                     gpointer             user_data,
                                     GDestroyNotify       notify);
 IoSource     *_io_source_ref       (IoSource            *source);

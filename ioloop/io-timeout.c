@@ -61,7 +61,7 @@ timeout_free (IoSource *source)
   g_free (timeout);
 }
 
-static const IoSourceClass timeout_class = { timeout_free, NULL };
+const IoSourceClass _io_timeout_source_class = { timeout_free, NULL };
 
 /* The one reference it starts with is the loop's. */
 static IoTimeout *
@@ -71,7 +71,7 @@ timeout_new (IoCallback      func,
 {
   IoTimeout *timeout = g_new (IoTimeout, 1);
 
-  _io_source_init (&timeout->source, &timeout_class, user_data, notify);
+  _io_source_init (&timeout->source, IO_SOURCE_TIMEOUT, user_data, notify);
   _io_timer_entry_init (&timeout->entry);
   timeout->due = FALSE;
   timeout->due_index = 0;
