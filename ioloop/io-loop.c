@@ -377,25 +377,89 @@ _io_loop_remove_fd_observer (IoLoop *loop,
   remove_hook (&priv->fd_observers, id);
 }
 
+
+/* Calls @call on every hook of @list, in the order added, each call a
+ * dispatch of the hook's source; stops early once the loop is closed if
+ * @until_closed. */
+static void
+walk_hooks (IoLoopPrivate  *priv,
+            IoSourceList   *list,
+            gboolean        until_closed,
+            void          (*call) (IoLoopHook *hook,
+                                   gpointer    arg),
+            gpointer        arg)
+{
+  guint i;
+
+  if (G_LIKELY (_io_source_list_get_length (list) == 0))
+    return;
+  _io_source_list_begin_walk (list);
+  for (i = 0; i < _io_source_list_get_length (list) &&
+              !(until_closed && _io_loop_is_closed_priv (priv)); i++)
+    {
+      IoLoopHook *hook = (IoLoopHook *) _io_source_list_get (list, i);
+
+      if (hook == NULL)
+        continue;
+      _io_source_begin_dispatch (&hook->source);
+      call (hook, arg);
+      _io_source_end_dispatch (&hook->source);
+    }
+  _io_source_list_end_walk (list);
+}
+
+typedef struct
+{
+  int      fd;
+  guint32  events;
+} FdChange;
+
+static void
+call_observe (IoLoopHook *hook,
+              gpointer    arg)
+{
+  FdChange *change = arg;
+
+  hook->observe (hook->source.user_data, change->fd, change->events);
+}
+
 void
 _io_loop_run_fd_observers (IoLoopPrivate *priv,
                            int            fd,
                            guint32        events)
 {
-  guint i;
+  FdChange change = { fd, events };
 
-  _io_source_list_begin_walk (&priv->fd_observers);
-  for (i = 0; i < _io_source_list_get_length (&priv->fd_observers); i++)
-    {
-      IoLoopHook *hook = (IoLoopHook *) _io_source_list_get (&priv->fd_observers, i);
+  walk_hooks (priv, &priv->fd_observers, FALSE, call_observe, &change);
+}
 
-      if (hook == NULL)
-        continue;
-      _io_source_begin_dispatch (&hook->source);
-      hook->observe (hook->source.user_data, fd, events);
-      _io_source_end_dispatch (&hook->source);
-    }
-  _io_source_list_end_walk (&priv->fd_observers);
+static void
+call_prepare (IoLoopHook *hook,
+              gpointer    timeout_ms)
+{
+  if (hook->funcs.prepare != NULL)
+    hook->funcs.prepare (hook->source.user_data, timeout_ms);
+}
+
+static void
+call_check (IoLoopHook *hook,
+            gpointer    unused)
+{
+  if (hook->funcs.check != NULL)
+    hook->funcs.check (hook->source.user_data);
+}
+
+static void
+run_prepare_hooks (IoLoopPrivate *priv,
+                   int           *timeout_ms)
+{
+  walk_hooks (priv, &priv->hooks, FALSE, call_prepare, timeout_ms);
+}
+
+static void
+run_check_hooks (IoLoopPrivate *priv)
+{
+  walk_hooks (priv, &priv->hooks, TRUE, call_check, NULL);
 }
 
 /* Newest first. A close hook fires once: it leaves the list and is
@@ -417,49 +481,7 @@ run_close_hooks (IoLoopPrivate *priv)
     }
 }
 
-static void
-run_prepare_hooks (IoLoopPrivate *priv,
-                   int           *timeout_ms)
-{
-  guint i;
 
-  if (G_LIKELY (_io_source_list_get_length (&priv->hooks) == 0))
-    return;
-  _io_source_list_begin_walk (&priv->hooks);
-  for (i = 0; i < _io_source_list_get_length (&priv->hooks); i++)
-    {
-      IoLoopHook *hook = (IoLoopHook *) _io_source_list_get (&priv->hooks, i);
-
-      if (hook == NULL || hook->funcs.prepare == NULL)
-        continue;
-      _io_source_begin_dispatch (&hook->source);
-      hook->funcs.prepare (hook->source.user_data, timeout_ms);
-      _io_source_end_dispatch (&hook->source);
-    }
-  _io_source_list_end_walk (&priv->hooks);
-}
-
-static void
-run_check_hooks (IoLoopPrivate *priv)
-{
-  guint i;
-
-  if (G_LIKELY (_io_source_list_get_length (&priv->hooks) == 0))
-    return;
-  _io_source_list_begin_walk (&priv->hooks);
-  for (i = 0; i < _io_source_list_get_length (&priv->hooks) &&
-              !_io_loop_is_closed_priv (priv); i++)
-    {
-      IoLoopHook *hook = (IoLoopHook *) _io_source_list_get (&priv->hooks, i);
-
-      if (hook == NULL || hook->funcs.check == NULL)
-        continue;
-      _io_source_begin_dispatch (&hook->source);
-      hook->funcs.check (hook->source.user_data);
-      _io_source_end_dispatch (&hook->source);
-    }
-  _io_source_list_end_walk (&priv->hooks);
-}
 
 /* ---- the wake-up fd --------------------------------------------------- */
 
