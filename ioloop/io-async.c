@@ -2,6 +2,11 @@
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * An IoAsync is a source of the loop (io-source.h): its public references
+ * are the source's, and the loop's list of handles holds one of them
+ * until the handle is closed. Sending touches only the `pending` flags
+ * and the wake-up fd, never the source's lifetime.
  */
 #include "config.h"
 
@@ -24,14 +29,10 @@
 
 struct _IoAsync
 {
-  gint            ref_count;
+  IoSource        source;
   gint            pending;
   IoLoop         *loop;         /* NULL once closed; read from any thread */
   IoCallback      func;
-  gpointer        user_data;
-  GDestroyNotify  notify;
-  gboolean        dispatching;
-  gboolean        closed;
 };
 
 G_DEFINE_BOXED_TYPE (IoAsync, io_async, io_async_ref, io_async_unref)
@@ -64,23 +65,22 @@ io_async_new (IoLoop         *loop,
   g_return_val_if_fail (func != NULL, NULL);
 
   priv = _io_loop_get_private (loop);
-  async = g_new0 (IoAsync, 1);
-  async->ref_count = 1;
+  async = g_new (IoAsync, 1);
+  /* The caller's reference, then the loop's. */
+  _io_source_init (&async->source, IO_SOURCE_ASYNC, user_data, notify);
+  _io_source_ref (&async->source);
+  async->pending = 0;
+  async->loop = NULL;
   async->func = func;
-  async->user_data = user_data;
-  async->notify = notify;
 
   if (io_loop_is_closed (loop) || priv->init_error != NULL)
     {
-      async->closed = TRUE;
-      if (notify != NULL)
-        notify (user_data);
-      async->notify = NULL;
+      _io_source_destroy (&async->source);
       return async;
     }
 
   async->loop = loop;
-  g_ptr_array_add (priv->asyncs, io_async_ref (async));
+  _io_source_list_add (&priv->asyncs, &async->source);
   return async;
 }
 
@@ -97,7 +97,7 @@ io_async_ref (IoAsync *async)
 {
   g_return_val_if_fail (async != NULL, NULL);
 
-  g_atomic_int_inc (&async->ref_count);
+  _io_source_ref (&async->source);
   return async;
 }
 
@@ -115,8 +115,7 @@ io_async_unref (IoAsync *async)
 {
   g_return_if_fail (async != NULL);
 
-  if (g_atomic_int_dec_and_test (&async->ref_count))
-    g_free (async);
+  _io_source_unref (&async->source);
 }
 
 /**
@@ -156,28 +155,9 @@ static void
 detach (IoAsync       *async,
         IoLoopPrivate *priv)
 {
-  guint i;
-
-  async->closed = TRUE;
   __atomic_store_n (&async->loop, NULL, __ATOMIC_RELEASE);
-
-  for (i = 0; i < priv->asyncs->len; i++)
-    if (g_ptr_array_index (priv->asyncs, i) == async)
-      {
-        if (priv->async_dispatching)
-          g_ptr_array_index (priv->asyncs, i) = NULL;
-        else
-          g_ptr_array_remove_index_fast (priv->asyncs, i);
-        break;
-      }
-
-  if (!async->dispatching && async->notify != NULL)
-    {
-      GDestroyNotify notify = g_steal_pointer (&async->notify);
-
-      notify (async->user_data);
-    }
-  io_async_unref (async);
+  _io_source_list_remove (&priv->asyncs, &async->source);
+  _io_source_destroy (&async->source);
 }
 
 /**
@@ -198,7 +178,7 @@ io_async_close (IoAsync *async)
   g_return_if_fail (async != NULL);
 
   loop = async->loop;
-  if (async->closed || loop == NULL)
+  if (loop == NULL)
     return;
   detach (async, _io_loop_get_private (loop));
 }
@@ -217,19 +197,7 @@ io_async_is_closed (IoAsync *async)
 {
   g_return_val_if_fail (async != NULL, TRUE);
 
-  return async->closed;
-}
-
-/* Drops the slots of handles closed while dispatching. */
-static void
-compact (GPtrArray *asyncs)
-{
-  guint i, j = 0;
-
-  for (i = 0; i < asyncs->len; i++)
-    if (g_ptr_array_index (asyncs, i) != NULL)
-      g_ptr_array_index (asyncs, j++) = g_ptr_array_index (asyncs, i);
-  g_ptr_array_set_size (asyncs, j);
+  return _io_source_is_disconnected (&async->source);
 }
 
 void
@@ -241,55 +209,42 @@ _io_async_dispatch_all (IoLoop *loop)
   if (!__atomic_exchange_n (&priv->async_pending, 0, __ATOMIC_ACQ_REL))
     return;
 
-  priv->async_dispatching++;
-  for (i = 0; i < priv->asyncs->len && !io_loop_is_closed (loop); i++)
+  _io_source_list_begin_walk (&priv->asyncs);
+  for (i = 0; i < _io_source_list_get_length (&priv->asyncs) && !io_loop_is_closed (loop); i++)
     {
-      IoAsync *async = g_ptr_array_index (priv->asyncs, i);
+      IoAsync *async = (IoAsync *) _io_source_list_get (&priv->asyncs, i);
       GError *error = NULL;
 
       if (async == NULL || !__atomic_exchange_n (&async->pending, 0, __ATOMIC_ACQ_REL))
         continue;
 
-      io_async_ref (async);
-      async->dispatching = TRUE;
+      /* The loop's reference keeps it through the callback. */
+      _io_source_begin_dispatch (&async->source);
       priv->n_dispatched++;
-      async->func (async->user_data, &error);
-      async->dispatching = FALSE;
-      if (async->closed && async->notify != NULL)
-        {
-          GDestroyNotify notify = g_steal_pointer (&async->notify);
-
-          notify (async->user_data);
-        }
-      io_async_unref (async);
+      async->func (async->source.user_data, &error);
+      _io_source_end_dispatch (&async->source);
 
       if (G_UNLIKELY (error != NULL))
         _io_loop_report_and_free (loop, error);
     }
-  priv->async_dispatching--;
-
-  if (priv->async_dispatching == 0)
-    compact (priv->asyncs);
+  _io_source_list_end_walk (&priv->asyncs);
 }
 
 void
 _io_async_detach_all (IoLoop *loop)
 {
   IoLoopPrivate *priv = _io_loop_get_private (loop);
-  guint i = priv->asyncs->len;
+  guint i = _io_source_list_get_length (&priv->asyncs);
 
+  /* Newest first; a notify may close other handles meanwhile. */
   while (i-- > 0)
     {
       IoAsync *async;
 
-      /* A notify may have closed other handles meanwhile. */
-      if (i >= priv->asyncs->len)
+      if (i >= _io_source_list_get_length (&priv->asyncs))
         continue;
-      async = g_ptr_array_index (priv->asyncs, i);
-
+      async = (IoAsync *) _io_source_list_get (&priv->asyncs, i);
       if (async != NULL)
         detach (async, priv);
-      else if (priv->async_dispatching == 0)
-        g_ptr_array_remove_index_fast (priv->asyncs, i);
     }
 }

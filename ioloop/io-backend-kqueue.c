@@ -434,11 +434,27 @@ kqueue_backend_remove (IoBackend *backend,
   IoBackendKqueue *self = (IoBackendKqueue *) backend;
   KqueueFdState *state = kqueue_backend_fd_state (self, fd);
 
+  if (state == NULL)
+    return;
+#ifdef LIBKQUEUE
+  /* At once: libkqueue watches the fd with epoll, which keys its set by
+   * (fd, file). Submitted after the caller closed or dup2()'d the number,
+   * the removal would miss the old file, which a dup keeps alive, and
+   * epoll would go on reporting it, to whichever knote libkqueue has
+   * since put at the address it had. */
+  if (state->change_serial == self->change_serial)
+    kqueue_backend_drop_queued_changes (self, fd);
+  kqueue_backend_change_now (self, fd, IO_EVENTS_READ, EV_DELETE);
+  kqueue_backend_change_now (self, fd, IO_EVENTS_WRITE, EV_DELETE);
+  state->watch = 0;
+  state->watch_level = FALSE;
+  state->watched = FALSE;
+#else
   /* Queued too: kqueue keys its knotes by number and drops them when the
    * fd is closed, and a later registration of the number drops what is
    * still queued for it (register_now()). */
-  if (state != NULL)
-    kqueue_backend_queue_interest (self, state, fd, old_events & FILTER_MASK, 0, FALSE);
+  kqueue_backend_queue_interest (self, state, fd, old_events & FILTER_MASK, 0, FALSE);
+#endif
 }
 
 /* The IoEvents of one returned kevent, or 0 to ignore it. */

@@ -10,7 +10,8 @@
  * (io_loop_add_signal_handler()) and tries waitpid(pid, WNOHANG) for
  * every such child when it arrives. Either way only the watched pids are
  * reaped, never "any child", so that other code's children are left to
- * it.
+ * it. A watch is a source of the loop (io-source.h) that fires once: the
+ * loop's list of watches holds its reference.
  *
  * Setting the environment variable IOLOOP_NO_PIDFD (for tests) makes new
  * watches use SIGCHLD.
@@ -34,14 +35,11 @@ typedef struct _IoChildLoop IoChildLoop;
 
 typedef struct
 {
-  gint            ref_count;
+  IoSource        source;
   guint           id;
   GPid            pid;
   int             pidfd;        /* -1: watched through SIGCHLD */
-  gboolean        removed;
   IoChildFunc     func;
-  gpointer        user_data;
-  GDestroyNotify  notify;
   IoChildLoop    *cl;
 } IoChildWatch;
 
@@ -64,16 +62,6 @@ child_loop_quark (void)
 }
 
 static void
-watch_unref (IoChildWatch *watch)
-{
-  if (--watch->ref_count > 0)
-    return;
-  if (watch->notify != NULL)
-    watch->notify (watch->user_data);
-  g_free (watch);
-}
-
-static void
 sigchld_release (IoChildLoop *cl)
 {
   if (--cl->n_sigchld == 0)
@@ -83,13 +71,13 @@ sigchld_release (IoChildLoop *cl)
     }
 }
 
-/* Stops watching; the caller drops the list's reference. */
+/* Stops watching, and destroys the watch: its notify runs now, or once
+ * its function returned if it is reporting. */
 static void
 watch_detach (IoChildWatch *watch)
 {
   IoChildLoop *cl = watch->cl;
 
-  watch->removed = TRUE;
   g_ptr_array_remove (cl->watches, watch);
   if (watch->pidfd >= 0)
     {
@@ -99,6 +87,7 @@ watch_detach (IoChildWatch *watch)
     }
   else
     sigchld_release (cl);
+  _io_source_destroy (&watch->source);
 }
 
 /* Reaps the child if it has exited, then reports it and drops the watch.
@@ -118,9 +107,10 @@ watch_try_reap (IoChildWatch *watch)
     return FALSE;
 
   g_object_ref (loop);
+  _io_source_begin_dispatch (&watch->source);
   watch_detach (watch);
   if (r == watch->pid)
-    watch->func (watch->pid, status, watch->user_data, &error);
+    watch->func (watch->pid, status, watch->source.user_data, &error);
   else
     {
       int errsv = errno;
@@ -129,7 +119,7 @@ watch_try_reap (IoChildWatch *watch)
                    _("Child process %d was reaped by someone else, its exit status is lost: %s"),
                    (int) watch->pid, g_strerror (errsv));
     }
-  watch_unref (watch);
+  _io_source_end_dispatch (&watch->source);
   if (G_UNLIKELY (error != NULL))
     _io_loop_report_and_free (loop, error);
   g_object_unref (loop);
@@ -160,18 +150,15 @@ check_sigchld_watches (IoChildLoop *cl)
       IoChildWatch *watch = g_ptr_array_index (cl->watches, i);
 
       if (watch->pidfd < 0)
-        {
-          watch->ref_count++;
-          g_ptr_array_add (batch, watch);
-        }
+        g_ptr_array_add (batch, _io_source_ref (&watch->source));
     }
   for (i = 0; i < batch->len; i++)
     {
       IoChildWatch *watch = g_ptr_array_index (batch, i);
 
-      if (!watch->removed && !io_loop_is_closed (cl->loop))
+      if (!_io_source_is_disconnected (&watch->source) && !io_loop_is_closed (cl->loop))
         watch_try_reap (watch);
-      watch_unref (watch);
+      _io_source_unref (&watch->source);
     }
   g_ptr_array_unref (batch);
 }
@@ -212,12 +199,7 @@ child_loop_closed (gpointer data)
 
   g_object_set_qdata (G_OBJECT (cl->loop), child_loop_quark (), NULL);
   while (cl->watches->len > 0)
-    {
-      IoChildWatch *watch = g_ptr_array_index (cl->watches, cl->watches->len - 1);
-
-      watch_detach (watch);
-      watch_unref (watch);
-    }
+    watch_detach (g_ptr_array_index (cl->watches, cl->watches->len - 1));
   io_async_close (cl->async);
 }
 
@@ -332,12 +314,12 @@ io_loop_add_child_watch (IoLoop          *loop,
     return 0;
 
   cl = get_child_loop (loop);
-  watch = g_new0 (IoChildWatch, 1);
-  watch->ref_count = 1;
+  /* Its one reference is the list's. */
+  watch = g_new (IoChildWatch, 1);
+  _io_source_init (&watch->source, IO_SOURCE_CHILD_WATCH, user_data, notify);
+  watch->id = 0;
   watch->pid = pid;
   watch->func = func;
-  watch->user_data = user_data;
-  watch->notify = notify;
   watch->cl = cl;
 
   watch->pidfd = open_pidfd (pid);
@@ -358,7 +340,7 @@ io_loop_add_child_watch (IoLoop          *loop,
                                                        NULL, error);
           if (cl->sigchld_id == 0)
             {
-              g_free (watch);
+              g_free (watch);     /* never attached: no notify */
               return 0;
             }
         }
@@ -405,7 +387,6 @@ io_loop_remove_child_watch (IoLoop *loop,
       if (watch->id == id)
         {
           watch_detach (watch);
-          watch_unref (watch);
           return TRUE;
         }
     }

@@ -1,8 +1,10 @@
 /* io-glib-host.c: a GMainContext inside an IoLoop:
  * io_loop_add_main_context() and io_loop_remove_main_context(), which
  * iterate a GMainContext from the loop's prepare and check hooks, its fds
- * mirrored as internal handlers of the loop. The other direction, the
- * loop as a GSource of a context, is io-glib-source.c.
+ * mirrored as internal handlers of the loop. A hosted context lives as
+ * long as its hook (a source of the loop, io-source.h), whose notify
+ * frees it. The other direction, the loop as a GSource of a context, is
+ * io-glib-source.c.
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -60,8 +62,6 @@ struct _IoHostedContext
   guint          close_hook_id;
   gboolean       refresh;       /* the backend keeps per-fd kernel state */
   gboolean       acquired;
-  gboolean       in_check;
-  gboolean       detached;
   gint           max_priority;
   GPollFD       *pollfds;
   IoHostedFd   **entries;       /* entries[i] is the fd of pollfds[i] */
@@ -303,15 +303,11 @@ hosted_check (gpointer data)
     hosted_poll_unwatched (host);
   hosted_clear_ready (host);
 
-  host->in_check = TRUE;
   if (g_main_context_check (host->context, host->max_priority,
                             host->pollfds, host->n_pollfds))
     g_main_context_dispatch (host->context);
-  host->in_check = FALSE;
 
   hosted_release (host);
-  if (host->detached)
-    hosted_free (host);
 }
 
 static void
@@ -326,7 +322,9 @@ hosted_free (IoHostedContext *host)
   g_free (host);
 }
 
-/* Stops hosting; frees @host unless a GLib callback of it is running. */
+/* Stops hosting. Removing the hook frees @host (hosted_free() is its
+ * notify), now or, if a GLib callback in its check is running, once that
+ * returned. */
 static void
 hosted_detach (IoHostedContext *host,
                gboolean         loop_closed)
@@ -334,9 +332,7 @@ hosted_detach (IoHostedContext *host,
   GHashTableIter iter;
   IoHostedFd *entry;
 
-  host->detached = TRUE;
   g_ptr_array_remove (get_hosts (host->loop), host);
-  _io_loop_remove_hook (host->loop, host->hook_id);
 
   /* io_loop_close() has removed the handlers already. */
   g_hash_table_iter_init (&iter, host->fds);
@@ -349,19 +345,14 @@ hosted_detach (IoHostedContext *host,
   host->n_unwatched = 0;
 
   _io_loop_remove_close_hook (host->loop, host->close_hook_id);
-
-  if (!host->in_check)
-    hosted_free (host);
+  _io_loop_remove_hook (host->loop, host->hook_id);
 }
 
 /* The loop's close hook. */
 static void
 hosted_loop_closed (gpointer data)
 {
-  IoHostedContext *host = data;
-
-  if (!host->detached)
-    hosted_detach (host, TRUE);
+  hosted_detach (data, TRUE);
 }
 
 /**
@@ -447,7 +438,7 @@ io_loop_add_main_context (IoLoop        *loop,
   host->pollfds = g_new (GPollFD, host->size);
   host->entries = g_new (IoHostedFd *, host->size);
   host->close_hook_id = _io_loop_add_close_hook (loop, hosted_loop_closed, host);
-  host->hook_id = _io_loop_add_hook (loop, &funcs, host);
+  host->hook_id = _io_loop_add_hook (loop, &funcs, host, (GDestroyNotify) hosted_free);
   g_ptr_array_add (hosts, host);
   return TRUE;
 }

@@ -4,7 +4,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * One slot per fd number, for O(1) lookup, holding what the backend was
- * last told about the fd. sync_slot() is the one place that turns a
+ * last told about the fd; each handler is a source of the loop
+ * (io-source.h), kept in its slot's spare once freed so that re-adding a
+ * handler allocates nothing. sync_slot() is the one place that turns a
  * handler's interest into the backend's add(), modify(), remove() or
  * invalidate(). Interest updates are queued and flushed just before the
  * next poll, each fd once, so that a handler updated several times costs
@@ -25,7 +27,7 @@
 
 #define ALL_EVENTS (IO_EVENTS_READ | IO_EVENTS_WRITE | IO_EVENTS_ERROR)
 
-/* ---- fd observers ------------------------------------------------------ */
+/* ---- fd observers (hooks of the loop, io-loop.c) ----------------------- */
 
 static void
 notify_fd_observers (IoLoopPrivate *priv,
@@ -33,48 +35,9 @@ notify_fd_observers (IoLoopPrivate *priv,
                      gboolean       registered,
                      guint32        events)
 {
-  guint i;
-
-  if (G_LIKELY (priv->fd_observers->len == 0))
+  if (G_LIKELY (_io_source_list_get_length (&priv->fd_observers) == 0))
     return;
-  for (i = 0; i < priv->fd_observers->len; i++)
-    {
-      IoLoopFdObserverEntry *entry = &g_array_index (priv->fd_observers,
-                                                     IoLoopFdObserverEntry, i);
-
-      entry->func (entry->data, fd, registered ? events | IO_EVENTS_ERROR : 0);
-    }
-}
-
-guint
-_io_loop_add_fd_observer (IoLoop           *loop,
-                          IoLoopFdObserver  func,
-                          gpointer          data)
-{
-  IoLoopPrivate *priv = _io_loop_get_private (loop);
-  IoLoopFdObserverEntry entry = { ++priv->next_hook_id, func, data };
-  int fd;
-
-  for (fd = 0; fd < priv->n_fds; fd++)
-    if (priv->fds[fd].kernel_registered)
-      func (data, fd, priv->fds[fd].kernel_events | IO_EVENTS_ERROR);
-  g_array_append_val (priv->fd_observers, entry);
-  return entry.id;
-}
-
-void
-_io_loop_remove_fd_observer (IoLoop *loop,
-                             guint   id)
-{
-  IoLoopPrivate *priv = _io_loop_get_private (loop);
-  guint i;
-
-  for (i = 0; i < priv->fd_observers->len; i++)
-    if (g_array_index (priv->fd_observers, IoLoopFdObserverEntry, i).id == id)
-      {
-        g_array_remove_index (priv->fd_observers, i);
-        return;
-      }
+  _io_loop_run_fd_observers (priv, fd, registered ? events | IO_EVENTS_ERROR : 0);
 }
 
 /* Tells the observers that the backend watches nothing any more. */
@@ -244,29 +207,42 @@ _io_loop_flush_changes (IoLoopPrivate *priv)
   priv->n_changes = 0;
 }
 
-/* Runs the notify; the memory is kept in the fd's slot for the next
- * handler, so that removing and re-adding a watcher allocates nothing. */
-void
-_io_loop_free_handler (IoLoopPrivate *priv,
-                       int            fd,
-                       IoHandler     *handler)
-{
-  if (handler->notify != NULL)
-    {
-      int outer = priv->notify_closed_fd;
+/* ---- handlers as sources (io-source.h) --------------------------------- */
 
-      priv->notify_closed_fd = handler->fd_closed ? fd : -1;
-      handler->notify (handler->user_data);
-      priv->notify_closed_fd = outer;
-    }
-  if (priv->fds[fd].spare == NULL)
-    priv->fds[fd].spare = handler;
+/* Tells the notify, through _io_loop_notify_fd_was_closed(), whether the
+ * loop closed the fd itself. */
+static void
+handler_notify (IoSource       *source,
+                GDestroyNotify  notify,
+                gpointer        user_data)
+{
+  IoHandler *handler = (IoHandler *) source;
+  IoLoopPrivate *priv = handler->priv;
+  int outer = priv->notify_closed_fd;
+
+  priv->notify_closed_fd = handler->fd_closed ? handler->fd : -1;
+  notify (user_data);
+  priv->notify_closed_fd = outer;
+}
+
+/* The memory is kept in the fd's slot for the next handler, so that
+ * removing and re-adding a watcher allocates nothing. */
+static void
+handler_free (IoSource *source)
+{
+  IoHandler *handler = (IoHandler *) source;
+  IoLoopPrivate *priv = handler->priv;
+
+  if (priv->fds[handler->fd].spare == NULL)
+    priv->fds[handler->fd].spare = handler;
   else
     g_free (handler);
 }
 
-/* Detaches the handler of @fd; it is freed (and its notify run) now, or
- * after its callback returns if it is running.
+const IoSourceClass _io_handler_source_class = { handler_free, handler_notify };
+
+/* Detaches the handler of @fd and destroys it (io-source.h): its notify
+ * runs now, or after its callback returns if it is running.
  *
  * The backend forgets a removed fd now, not at the next flush: the caller
  * may close the fd the moment removal returns, and then the number is
@@ -285,11 +261,7 @@ _io_loop_detach_handler (IoLoopPrivate *priv,
   priv->fds[fd].handler = NULL;
   if (!_io_loop_is_closed_priv (priv) && !_io_loop_is_forked (priv))
     sync_slot (priv, fd, FALSE, 0, FALSE, NULL);
-
-  if (handler->dispatching)
-    handler->removed = TRUE;
-  else
-    _io_loop_free_handler (priv, fd, handler);
+  _io_source_destroy (&handler->source);
 }
 
 gboolean
@@ -322,13 +294,12 @@ _io_loop_attach_handler (IoLoopPrivate  *priv,
     return FALSE;
 
   handler = slot->spare != NULL ? g_steal_pointer (&slot->spare) : g_new (IoHandler, 1);
+  _io_source_init (&handler->source, IO_SOURCE_HANDLER, user_data, notify);
   handler->func = func;
-  handler->user_data = user_data;
-  handler->notify = notify;
+  handler->priv = priv;
+  handler->fd = fd;
   handler->events = events;
   handler->poll_gen = priv->poll_gen;
-  handler->dispatching = FALSE;
-  handler->removed = FALSE;
   handler->internal = internal;
   handler->fd_closed = FALSE;
   slot->handler = handler;

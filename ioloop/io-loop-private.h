@@ -13,6 +13,7 @@
 #include "io-async.h"
 #include "io-backend.h"
 #include "io-timer-heap.h"
+#include "io-source.h"
 
 G_BEGIN_DECLS
 
@@ -109,19 +110,22 @@ _io_wakeup_has_callbacks (IoWakeup *wakeup)
          g_atomic_int_get (&wakeup->overflowing);
 }
 
-/* ---- file-descriptor handlers (io-loop.c) ------------------------------ */
+typedef struct _IoLoopPrivate IoLoopPrivate;
 
+/* ---- file-descriptor handlers (io-handler.c) ---------------------------- */
+
+/* Lives by the rule of io-source.h: the loop holds the one reference,
+ * from attach to detach (or to the end of the dispatch that detached it). */
 typedef struct
 {
+  IoSource        source;
   IoHandlerFunc   func;
-  gpointer        user_data;
-  GDestroyNotify  notify;
+  IoLoopPrivate  *priv;           /* its loop's: the handler dies first */
+  int             fd;
   guint32         events;
   /* The loop's poll generation when the handler was added: events from a
    * poll that returned before the handler existed are not its own. */
   guint32         poll_gen;
-  guint8          dispatching;
-  guint8          removed;
   guint8          internal;
   guint8          fd_closed;      /* io_loop_close (loop, TRUE) closed it */
 } IoHandler;
@@ -168,7 +172,7 @@ _io_loop_state_is_closed (gint state)
   return state >= IO_LOOP_STATE_CLOSED_IN_ITERATION;
 }
 
-typedef struct
+struct _IoLoopPrivate
 {
   const IoBackendClass *backend_class;
   IoBackend            *backend;
@@ -195,9 +199,8 @@ typedef struct
   IoCallbackQueue       batch;           /* callbacks of this iteration */
   guint                 batch_pos;       /* next one to run */
 
-  GPtrArray            *asyncs;
+  IoSourceList          asyncs;          /* of IoAsync */
   gint                  async_pending;
-  guint                 async_dispatching;
 
   gint                  state;           /* IoLoopState; read from any thread */
   /* A request, not a state: io_loop_stop() may come from any thread in
@@ -213,16 +216,16 @@ typedef struct
   /* fds whose deferred registration failed: told IO_EVENTS_ERROR */
   GArray               *failed_fds;
 
-  GArray               *hooks;           /* of IoLoopHook */
-  GArray               *close_hooks;     /* of IoLoopCloseHook */
+  IoSourceList          hooks;           /* of IoLoopHook: prepare, check */
+  IoSourceList          close_hooks;     /* of IoLoopHook: close */
   guint                 next_hook_id;
 
-  GArray               *fd_observers;    /* of IoLoopFdObserverEntry */
+  IoSourceList          fd_observers;    /* of IoLoopHook: observe */
 
   /* The fd whose handler's notify is running, if the loop closed that fd
    * itself (io_loop_close (loop, TRUE)); -1 otherwise. */
   int                   notify_closed_fd;
-} IoLoopPrivate;
+};
 
 IoLoopPrivate *_io_loop_get_private (IoLoop *loop);
 
@@ -239,7 +242,10 @@ void           _io_async_detach_all    (IoLoop        *loop);
 
 /* Hooks around the poll, for hosting another main context. prepare()
  * may lower *timeout_ms (-1: no limit); check() runs after the fd
- * handlers of the iteration. */
+ * handlers of the iteration. Hooks are sources of the loop
+ * (io-source.h): a hook may remove any hook, itself included, and
+ * @notify runs with @data once the hook is removed (or the loop
+ * finalized) and neither of its functions is running. */
 typedef struct
 {
   void (*prepare) (gpointer data,
@@ -249,7 +255,8 @@ typedef struct
 
 guint          _io_loop_add_hook        (IoLoop                *loop,
                                          const IoLoopHookFuncs *funcs,
-                                         gpointer               data);
+                                         gpointer               data,
+                                         GDestroyNotify         notify);
 void           _io_loop_remove_hook     (IoLoop                *loop,
                                          guint                  id);
 
@@ -278,8 +285,9 @@ void           _io_loop_remove_close_hook  (IoLoop            *loop,
  * first registration of a handler, or when the change list is flushed
  * before a poll and in io_loop_get_fd()), and of every fd being dropped
  * when io_loop_close() or io_loop_reinit_after_fork() releases the
- * backend. Called on the loop's thread; an observer must not add, update
- * or remove handlers or observers. */
+ * backend. Called on the loop's thread. Observers are hooks (sources of
+ * the loop, io-source.h): one may remove observers, itself included, but
+ * must not add, update or remove handlers. */
 typedef void (*IoLoopFdObserver) (gpointer  data,
                                   int       fd,
                                   IoEvents  events);
@@ -290,12 +298,10 @@ guint          _io_loop_add_fd_observer    (IoLoop            *loop,
 void           _io_loop_remove_fd_observer (IoLoop            *loop,
                                             guint              id);
 
-typedef struct
-{
-  guint             id;
-  IoLoopFdObserver  func;
-  gpointer          data;
-} IoLoopFdObserverEntry;
+/* Calls the observers: io-handler.c, when the backend's set changes. */
+void           _io_loop_run_fd_observers   (IoLoopPrivate     *priv,
+                                            int                fd,
+                                            guint32            events);
 
 /* The checks every entry point makes: FALSE with IO_LOOP_ERROR_CLOSED,
  * IO_LOOP_ERROR_FORKED (a child before io_loop_reinit_after_fork()) or the
@@ -351,9 +357,6 @@ gboolean       _io_loop_attach_handler  (IoLoopPrivate  *priv,
                                          GError        **error);
 void           _io_loop_detach_handler  (IoLoopPrivate  *priv,
                                          int             fd);
-void           _io_loop_free_handler    (IoLoopPrivate  *priv,
-                                         int             fd,
-                                         IoHandler      *handler);
 void           _io_loop_forget_kernel_registrations (IoLoopPrivate *priv);
 
 /* io-timeout.c */

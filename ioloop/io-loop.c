@@ -1,13 +1,15 @@
-/* io-loop.c: the loop object and its iteration
+/* io-loop.c: the loop object, its hooks and its iteration
  *
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The GObject, its state and checks, the iteration (queued callbacks,
- * timeouts, poll, dispatch of the ready handlers), closing, fork re-init,
- * the choice of backend, and _io_loop_report_and_free(), the one report of
- * every failed callback. The handler table and the change list are in
- * io-handler.c, the timeouts in io-timeout.c.
+ * The GObject, its state and checks, its hooks (prepare, check and close),
+ * the iteration (queued callbacks, timeouts, poll, dispatch of the ready
+ * handlers), closing, fork re-init, the choice of backend, and
+ * _io_loop_report_and_free(), the one report of every failed callback.
+ * The handler table and the change list are in io-handler.c, the
+ * timeouts in io-timeout.c; every source of the loop, hooks included,
+ * lives by the rule of io-source.h.
  */
 #include "config.h"
 
@@ -246,23 +248,77 @@ _io_loop_begin_external_wait (IoLoop *loop)
 
 /* ---- hooks and internal handlers --------------------------------------- */
 
+/* Every kind of hook (prepare and check, close, fd observer) is a source
+ * of the loop (io-source.h), each kind in its IoSourceList: a hook may
+ * remove any hook, itself included, and its notify runs once it is
+ * removed and no longer running. */
 typedef struct
 {
-  guint            id;
-  IoLoopHookFuncs  funcs;
-  gpointer         data;
+  IoSource          source;
+  guint             id;
+  IoLoopHookFuncs   funcs;       /* prepare and check hooks */
+  IoLoopCloseFunc   close;       /* close hooks */
+  IoLoopFdObserver  observe;     /* fd observers */
 } IoLoopHook;
+
+/* Fills in the functions of its kind. */
+static IoLoopHook *
+add_hook (IoLoopPrivate         *priv,
+          IoSourceList          *list,
+          gpointer               data,
+          GDestroyNotify         notify)
+{
+  IoLoopHook *hook = g_new0 (IoLoopHook, 1);
+
+  _io_source_init (&hook->source, IO_SOURCE_HOOK, data, notify);
+  hook->id = ++priv->next_hook_id;
+  _io_source_list_add (list, &hook->source);
+  return hook;
+}
+
+static void
+remove_hook (IoSourceList *list,
+             guint         id)
+{
+  guint i;
+
+  for (i = 0; i < _io_source_list_get_length (list); i++)
+    {
+      IoLoopHook *hook = (IoLoopHook *) _io_source_list_get (list, i);
+
+      if (hook != NULL && hook->id == id)
+        {
+          _io_source_list_remove (list, &hook->source);
+          _io_source_destroy (&hook->source);
+          return;
+        }
+    }
+}
+
+/* Newest first, each out of the list before it is destroyed. */
+static void
+destroy_hooks (IoSourceList *list)
+{
+  while (_io_source_list_get_length (list) > 0)
+    {
+      IoSource *hook = _io_source_list_get (list, _io_source_list_get_length (list) - 1);
+
+      _io_source_list_remove (list, hook);
+      _io_source_destroy (hook);
+    }
+}
 
 guint
 _io_loop_add_hook (IoLoop                *loop,
                    const IoLoopHookFuncs *funcs,
-                   gpointer               data)
+                   gpointer               data,
+                   GDestroyNotify         notify)
 {
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  IoLoopHook hook = { ++priv->next_hook_id, *funcs, data };
+  IoLoopHook *hook = add_hook (priv, &priv->hooks, data, notify);
 
-  g_array_append_val (priv->hooks, hook);
-  return hook.id;
+  hook->funcs = *funcs;
+  return hook->id;
 }
 
 void
@@ -270,22 +326,9 @@ _io_loop_remove_hook (IoLoop *loop,
                       guint   id)
 {
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  guint i;
 
-  for (i = 0; i < priv->hooks->len; i++)
-    if (g_array_index (priv->hooks, IoLoopHook, i).id == id)
-      {
-        g_array_remove_index (priv->hooks, i);
-        return;
-      }
+  remove_hook (&priv->hooks, id);
 }
-
-typedef struct
-{
-  guint            id;
-  IoLoopCloseFunc  func;
-  gpointer         data;
-} IoLoopCloseHook;
 
 guint
 _io_loop_add_close_hook (IoLoop          *loop,
@@ -293,10 +336,10 @@ _io_loop_add_close_hook (IoLoop          *loop,
                          gpointer         data)
 {
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
-  IoLoopCloseHook hook = { ++priv->next_hook_id, func, data };
+  IoLoopHook *hook = add_hook (priv, &priv->close_hooks, data, NULL);
 
-  g_array_append_val (priv->close_hooks, hook);
-  return hook.id;
+  hook->close = func;
+  return hook->id;
 }
 
 void
@@ -304,60 +347,141 @@ _io_loop_remove_close_hook (IoLoop *loop,
                             guint   id)
 {
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+
+  remove_hook (&priv->close_hooks, id);
+}
+
+guint
+_io_loop_add_fd_observer (IoLoop           *loop,
+                          IoLoopFdObserver  func,
+                          gpointer          data)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+  IoLoopHook *hook;
+  int fd;
+
+  for (fd = 0; fd < priv->n_fds; fd++)
+    if (priv->fds[fd].kernel_registered)
+      func (data, fd, priv->fds[fd].kernel_events | IO_EVENTS_ERROR);
+  hook = add_hook (priv, &priv->fd_observers, data, NULL);
+  hook->observe = func;
+  return hook->id;
+}
+
+void
+_io_loop_remove_fd_observer (IoLoop *loop,
+                             guint   id)
+{
+  IoLoopPrivate *priv = io_loop_get_instance_private (loop);
+
+  remove_hook (&priv->fd_observers, id);
+}
+
+
+/* Calls @call on every hook of @list, in the order added, each call a
+ * dispatch of the hook's source; stops early once the loop is closed if
+ * @until_closed. */
+static void
+walk_hooks (IoLoopPrivate  *priv,
+            IoSourceList   *list,
+            gboolean        until_closed,
+            void          (*call) (IoLoopHook *hook,
+                                   gpointer    arg),
+            gpointer        arg)
+{
   guint i;
 
-  for (i = 0; i < priv->close_hooks->len; i++)
-    if (g_array_index (priv->close_hooks, IoLoopCloseHook, i).id == id)
-      {
-        g_array_remove_index (priv->close_hooks, i);
-        return;
-      }
-}
-
-/* Newest first; each hook leaves the list before it runs, so that it runs
- * once whatever the hooks remove or add meanwhile. */
-static void
-run_close_hooks (IoLoopPrivate *priv)
-{
-  while (priv->close_hooks->len > 0)
+  if (G_LIKELY (_io_source_list_get_length (list) == 0))
+    return;
+  _io_source_list_begin_walk (list);
+  for (i = 0; i < _io_source_list_get_length (list) &&
+              !(until_closed && _io_loop_is_closed_priv (priv)); i++)
     {
-      guint last = priv->close_hooks->len - 1;
-      IoLoopCloseHook hook = g_array_index (priv->close_hooks, IoLoopCloseHook, last);
+      IoLoopHook *hook = (IoLoopHook *) _io_source_list_get (list, i);
 
-      g_array_remove_index (priv->close_hooks, last);
-      hook.func (hook.data);
+      if (hook == NULL)
+        continue;
+      _io_source_begin_dispatch (&hook->source);
+      call (hook, arg);
+      _io_source_end_dispatch (&hook->source);
     }
+  _io_source_list_end_walk (list);
 }
 
-/* Hooks may remove hooks: walk by index and copy each before the call. */
+typedef struct
+{
+  int      fd;
+  guint32  events;
+} FdChange;
+
+static void
+call_observe (IoLoopHook *hook,
+              gpointer    arg)
+{
+  FdChange *change = arg;
+
+  hook->observe (hook->source.user_data, change->fd, change->events);
+}
+
+void
+_io_loop_run_fd_observers (IoLoopPrivate *priv,
+                           int            fd,
+                           guint32        events)
+{
+  FdChange change = { fd, events };
+
+  walk_hooks (priv, &priv->fd_observers, FALSE, call_observe, &change);
+}
+
+static void
+call_prepare (IoLoopHook *hook,
+              gpointer    timeout_ms)
+{
+  if (hook->funcs.prepare != NULL)
+    hook->funcs.prepare (hook->source.user_data, timeout_ms);
+}
+
+static void
+call_check (IoLoopHook *hook,
+            gpointer    unused)
+{
+  if (hook->funcs.check != NULL)
+    hook->funcs.check (hook->source.user_data);
+}
+
 static void
 run_prepare_hooks (IoLoopPrivate *priv,
                    int           *timeout_ms)
 {
-  guint i;
-
-  for (i = 0; i < priv->hooks->len; i++)
-    {
-      IoLoopHook hook = g_array_index (priv->hooks, IoLoopHook, i);
-
-      if (hook.funcs.prepare != NULL)
-        hook.funcs.prepare (hook.data, timeout_ms);
-    }
+  walk_hooks (priv, &priv->hooks, FALSE, call_prepare, timeout_ms);
 }
 
 static void
 run_check_hooks (IoLoopPrivate *priv)
 {
-  guint i;
+  walk_hooks (priv, &priv->hooks, TRUE, call_check, NULL);
+}
 
-  for (i = 0; i < priv->hooks->len && !_io_loop_is_closed_priv (priv); i++)
+/* Newest first. A close hook fires once: it leaves the list and is
+ * destroyed before it runs, so that it runs once whatever the hooks
+ * remove or add meanwhile. The list is never walked: it has no holes. */
+static void
+run_close_hooks (IoLoopPrivate *priv)
+{
+  while (_io_source_list_get_length (&priv->close_hooks) > 0)
     {
-      IoLoopHook hook = g_array_index (priv->hooks, IoLoopHook, i);
+      guint last = _io_source_list_get_length (&priv->close_hooks) - 1;
+      IoLoopHook *hook = (IoLoopHook *) _io_source_list_get (&priv->close_hooks, last);
 
-      if (hook.funcs.check != NULL)
-        hook.funcs.check (hook.data);
+      _io_source_list_remove (&priv->close_hooks, &hook->source);
+      _io_source_begin_dispatch (&hook->source);
+      _io_source_destroy (&hook->source);
+      hook->close (hook->source.user_data);
+      _io_source_end_dispatch (&hook->source);
     }
 }
+
+
 
 /* ---- the wake-up fd --------------------------------------------------- */
 
@@ -595,13 +719,11 @@ dispatch_one (IoLoop        *loop,
   if (revents == 0)
     return;
 
-  handler->dispatching = TRUE;
+  _io_source_begin_dispatch (&handler->source);
   if (!handler->internal)
     priv->n_dispatched++;
-  handler->func (fd, revents, handler->user_data, &error);
-  handler->dispatching = FALSE;
-  if (G_UNLIKELY (handler->removed))
-    _io_loop_free_handler (priv, fd, handler);
+  handler->func (fd, revents, handler->source.user_data, &error);
+  _io_source_end_dispatch (&handler->source);
   if (G_UNLIKELY (error != NULL))
     _io_loop_report_and_free (loop, error);
 }
@@ -1345,11 +1467,15 @@ io_loop_finalize (GObject *object)
   g_free (priv->changes);
   g_free (priv->timers.nodes);
   g_free (priv->due);
-  g_clear_pointer (&priv->asyncs, g_ptr_array_unref);
+  _io_source_list_clear (&priv->asyncs);
   g_clear_pointer (&priv->failed_fds, g_array_unref);
-  g_clear_pointer (&priv->hooks, g_array_unref);
-  g_clear_pointer (&priv->close_hooks, g_array_unref);
-  g_clear_pointer (&priv->fd_observers, g_array_unref);
+  /* Hooks nobody removed: their notifies run now. */
+  destroy_hooks (&priv->hooks);
+  destroy_hooks (&priv->close_hooks);
+  destroy_hooks (&priv->fd_observers);
+  _io_source_list_clear (&priv->hooks);
+  _io_source_list_clear (&priv->close_hooks);
+  _io_source_list_clear (&priv->fd_observers);
   g_clear_error (&priv->init_error);
   g_free (priv->backend_name);
 
@@ -1502,11 +1628,11 @@ io_loop_init (IoLoop *loop)
 
   priv->wakeup.read_fd = priv->wakeup.write_fd = -1;
   g_mutex_init (&priv->wakeup.lock);
-  priv->asyncs = g_ptr_array_new ();
+  _io_source_list_init (&priv->asyncs);
   priv->failed_fds = g_array_new (FALSE, FALSE, sizeof (int));
-  priv->hooks = g_array_new (FALSE, FALSE, sizeof (IoLoopHook));
-  priv->close_hooks = g_array_new (FALSE, FALSE, sizeof (IoLoopCloseHook));
-  priv->fd_observers = g_array_new (FALSE, FALSE, sizeof (IoLoopFdObserverEntry));
+  _io_source_list_init (&priv->hooks);
+  _io_source_list_init (&priv->close_hooks);
+  _io_source_list_init (&priv->fd_observers);
   priv->notify_closed_fd = -1;
   priv->fork_generation = g_atomic_int_get (&fork_generation);
   _io_timer_heap_init (&priv->timers);

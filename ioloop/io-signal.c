@@ -6,7 +6,8 @@
  * One process-wide sigaction() handler per signal in use. In signal
  * context it only sets a per-loop, per-signal atomic flag and calls
  * io_async_send() (no locks, no allocation) for every loop with a handler
- * for that signal; the loop's thread then runs the handlers.
+ * for that signal; the loop's thread then runs the handlers, each a
+ * source of the loop (io-source.h) whose reference the loop's list holds.
  *
  * The signal handler walks an immutable snapshot of the loops that use
  * signals. Writers (under `lock`) publish a new snapshot and wait until no
@@ -33,13 +34,10 @@ typedef struct _IoSignalLoop IoSignalLoop;
 
 typedef struct
 {
-  gint            ref_count;
+  IoSource        source;
   guint           id;
   int             signum;
   IoSignalFunc    func;
-  gpointer        user_data;
-  GDestroyNotify  notify;
-  gboolean        removed;
 } IoSignalHandler;
 
 struct _IoSignalLoop
@@ -119,16 +117,6 @@ publish_loops (void)
 
 /* ---- handlers ---------------------------------------------------------- */
 
-static void
-handler_unref (IoSignalHandler *handler)
-{
-  if (!g_atomic_int_dec_and_test (&handler->ref_count))
-    return;
-  if (handler->notify != NULL)
-    handler->notify (handler->user_data);
-  g_free (handler);
-}
-
 /* Under lock: installs our sigaction() for @signum if it is the first
  * handler in the process. */
 static gboolean
@@ -168,13 +156,12 @@ signal_release (int signum)
     sigaction (signum, &previous_action[signum], NULL);
 }
 
-/* Under lock: detaches @handler from @sl; the caller drops the list's
- * reference outside the lock (the notify may call back into us). */
+/* Under lock: unlinks @handler from @sl; the caller destroys it outside
+ * the lock (the notify may call back into us). */
 static void
 detach_handler (IoSignalLoop    *sl,
                 IoSignalHandler *handler)
 {
-  handler->removed = TRUE;
   __atomic_sub_fetch (&sl->wanted[handler->signum], 1, __ATOMIC_RELAXED);
   signal_release (handler->signum);
   g_ptr_array_remove (sl->handlers, handler);
@@ -196,10 +183,7 @@ dispatch_signal (IoSignalLoop *sl,
       IoSignalHandler *handler = g_ptr_array_index (sl->handlers, i);
 
       if (handler->signum == signum)
-        {
-          g_atomic_int_inc (&handler->ref_count);
-          g_ptr_array_add (batch, handler);
-        }
+        g_ptr_array_add (batch, _io_source_ref (&handler->source));
     }
   g_mutex_unlock (&lock);
 
@@ -208,13 +192,15 @@ dispatch_signal (IoSignalLoop *sl,
       IoSignalHandler *handler = g_ptr_array_index (batch, i);
       GError *error = NULL;
 
-      if (!g_atomic_int_get (&handler->removed) && !io_loop_is_closed (sl->loop))
+      if (!_io_source_is_disconnected (&handler->source) && !io_loop_is_closed (sl->loop))
         {
-          handler->func (signum, handler->user_data, &error);
+          _io_source_begin_dispatch (&handler->source);
+          handler->func (signum, handler->source.user_data, &error);
+          _io_source_end_dispatch (&handler->source);
           if (G_UNLIKELY (error != NULL))
             _io_loop_report_and_free (sl->loop, error);
         }
-      handler_unref (handler);
+      _io_source_unref (&handler->source);
     }
   g_ptr_array_unref (batch);
 }
@@ -259,7 +245,6 @@ signal_loop_closed (gpointer data)
     {
       IoSignalHandler *handler = g_ptr_array_index (handlers, i);
 
-      handler->removed = TRUE;
       __atomic_sub_fetch (&sl->wanted[handler->signum], 1, __ATOMIC_RELAXED);
       signal_release (handler->signum);
     }
@@ -270,7 +255,7 @@ signal_loop_closed (gpointer data)
   g_mutex_unlock (&lock);
 
   for (guint i = 0; i < handlers->len; i++)
-    handler_unref (g_ptr_array_index (handlers, i));
+    _io_source_destroy (g_ptr_array_index (handlers, i));
   g_ptr_array_unref (handlers);
   io_async_close (sl->async);
 }
@@ -384,12 +369,11 @@ io_loop_add_signal_handler (IoLoop          *loop,
       return 0;
     }
 
-  handler = g_new0 (IoSignalHandler, 1);
-  handler->ref_count = 1;
+  /* Its one reference is the list's. */
+  handler = g_new (IoSignalHandler, 1);
+  _io_source_init (&handler->source, IO_SOURCE_SIGNAL, user_data, notify);
   handler->signum = signum;
   handler->func = func;
-  handler->user_data = user_data;
-  handler->notify = notify;
   do
     handler->id = ++last_id;
   while (handler->id == 0);
@@ -408,7 +392,8 @@ io_loop_add_signal_handler (IoLoop          *loop,
  * Removes a signal handler: it is not called again, and its notify runs
  * now (or, if it is running, once it returns). Removing the last handler
  * of a signal restores the disposition the signal had before. Removing a
- * handler twice, or after the loop was closed, does nothing.
+ * handler twice, or after the loop was closed, does nothing. Call this
+ * from the loop's thread.
  *
  * Returns: %TRUE if a handler was removed
  *
@@ -437,6 +422,6 @@ io_loop_remove_signal_handler (IoLoop *loop,
 
   if (handler == NULL)
     return FALSE;
-  handler_unref (handler);
+  _io_source_destroy (&handler->source);
   return TRUE;
 }

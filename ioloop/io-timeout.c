@@ -3,11 +3,14 @@
  * Copyright 2026 The ioloop authors
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * A pending IoTimeout is queued in the loop's timer heap (io-timer-heap.c),
- * which holds the loop's reference. When its deadline comes, the
- * dispatcher moves it from the heap to the loop's array of due timeouts
- * and runs it from there, so that a callback may remove any timeout,
- * itself included, while others of the same batch are still to run.
+ * An IoTimeout is a source of the loop (io-source.h): its public
+ * references are the source's. A pending timeout is queued in the loop's
+ * timer heap (io-timer-heap.c), which holds the loop's reference. When its
+ * deadline comes, the dispatcher moves it from the heap to the loop's
+ * array of due timeouts and runs it from there, so that a callback may
+ * remove any timeout, itself included, while others of the same batch
+ * are still to run. A timeout fires once: it is destroyed as its callback
+ * starts, so its notify runs when the callback returns.
  */
 #include "config.h"
 
@@ -33,23 +36,14 @@
 
 struct _IoTimeout
 {
-  gint            ref_count;
-  guint32         flags;
+  IoSource        source;
   /* Queued in the loop's heap while pending and not yet due. */
   IoTimerEntry    entry;
-  /* Slot in the loop's due array while IO_TIMEOUT_FLAG_DUE. */
+  /* Taken from the heap for this iteration's dispatch, not run yet: its
+   * slot in the loop's due array, which holds the loop's reference. */
+  gboolean        due;
   guint           due_index;
   IoCallback      func;
-  gpointer        user_data;
-  GDestroyNotify  notify;
-};
-
-enum
-{
-  /* Taken from the heap for this iteration's dispatch, not run yet. */
-  IO_TIMEOUT_FLAG_DUE       = 1 << 0,
-  /* Removed while due: the dispatcher skips it and drops its reference. */
-  IO_TIMEOUT_FLAG_CANCELLED = 1 << 1,
 };
 
 #define TIMEOUT_OF_ENTRY(e) \
@@ -57,6 +51,19 @@ enum
 
 G_DEFINE_BOXED_TYPE (IoTimeout, io_timeout, io_timeout_ref, io_timeout_unref)
 
+static void
+timeout_free (IoSource *source)
+{
+  IoTimeout *timeout = (IoTimeout *) source;
+
+  g_assert (!_io_timer_entry_is_queued (&timeout->entry));
+  g_assert (!timeout->due);
+  g_free (timeout);
+}
+
+const IoSourceClass _io_timeout_source_class = { timeout_free, NULL };
+
+/* The one reference it starts with is the loop's. */
 static IoTimeout *
 timeout_new (IoCallback      func,
              gpointer        user_data,
@@ -64,29 +71,13 @@ timeout_new (IoCallback      func,
 {
   IoTimeout *timeout = g_new (IoTimeout, 1);
 
-  timeout->ref_count = 1;
-  timeout->flags = 0;
+  _io_source_init (&timeout->source, IO_SOURCE_TIMEOUT, user_data, notify);
   _io_timer_entry_init (&timeout->entry);
+  timeout->due = FALSE;
   timeout->due_index = 0;
   timeout->func = func;
-  timeout->user_data = user_data;
-  timeout->notify = notify;
 
   return timeout;
-}
-
-/* Runs the notify once, and forgets the callback. */
-static void
-timeout_run_notify (IoTimeout *timeout)
-{
-  GDestroyNotify notify = timeout->notify;
-  gpointer user_data = timeout->user_data;
-
-  timeout->func = NULL;
-  timeout->notify = NULL;
-  timeout->user_data = NULL;
-  if (notify != NULL)
-    notify (user_data);
 }
 
 /**
@@ -104,7 +95,7 @@ io_timeout_ref (IoTimeout *timeout)
 {
   g_return_val_if_fail (timeout != NULL, NULL);
 
-  g_atomic_int_inc (&timeout->ref_count);
+  _io_source_ref (&timeout->source);
   return timeout;
 }
 
@@ -123,12 +114,7 @@ io_timeout_unref (IoTimeout *timeout)
 {
   g_return_if_fail (timeout != NULL);
 
-  if (g_atomic_int_dec_and_test (&timeout->ref_count))
-    {
-      g_assert (!_io_timer_entry_is_queued (&timeout->entry));
-      g_assert (!(timeout->flags & IO_TIMEOUT_FLAG_DUE));
-      g_free (timeout);
-    }
+  _io_source_unref (&timeout->source);
 }
 
 /**
@@ -147,10 +133,7 @@ io_timeout_is_pending (IoTimeout *timeout)
 {
   g_return_val_if_fail (timeout != NULL, FALSE);
 
-  if (_io_timer_entry_is_queued (&timeout->entry))
-    return TRUE;
-  return (timeout->flags & IO_TIMEOUT_FLAG_DUE) &&
-         !(timeout->flags & IO_TIMEOUT_FLAG_CANCELLED);
+  return _io_timer_entry_is_queued (&timeout->entry) || timeout->due;
 }
 
 /* ---- the loop's timeouts ---------------------------------------------- */
@@ -328,6 +311,16 @@ io_loop_call_later (IoLoop         *loop,
   return add_timeout_after (loop, delay, func, user_data, notify, error);
 }
 
+/* Takes @timeout out of this iteration's due array: the dispatcher skips
+ * its slot. */
+static void
+timeout_undue (IoLoopPrivate *priv,
+               IoTimeout     *timeout)
+{
+  priv->due[timeout->due_index] = NULL;
+  timeout->due = FALSE;
+}
+
 /**
  * io_loop_remove_timeout:
  * @loop: an #IoLoop
@@ -351,20 +344,13 @@ io_loop_remove_timeout (IoLoop    *loop,
 
   priv = _io_loop_get_private (loop);
   if (_io_timer_heap_contains (&priv->timers, &timeout->entry))
-    {
-      _io_timer_heap_remove (&priv->timers, &timeout->entry);
-      timeout_run_notify (timeout);
-      io_timeout_unref (timeout);
-    }
-  else if ((timeout->flags & IO_TIMEOUT_FLAG_DUE) &&
-           !(timeout->flags & IO_TIMEOUT_FLAG_CANCELLED) &&
-           timeout->due_index < priv->n_due &&
+    _io_timer_heap_remove (&priv->timers, &timeout->entry);
+  else if (timeout->due && timeout->due_index < priv->n_due &&
            priv->due[timeout->due_index] == timeout)
-    {
-      /* Due in this iteration but not run yet: the dispatcher skips it. */
-      timeout->flags |= IO_TIMEOUT_FLAG_CANCELLED;
-      timeout_run_notify (timeout);
-    }
+    timeout_undue (priv, timeout);
+  else
+    return;
+  _io_source_destroy (&timeout->source);
 }
 
 static void
@@ -397,29 +383,28 @@ _io_loop_run_timeouts (IoLoop        *loop,
       IoTimeout *timeout = TIMEOUT_OF_ENTRY (_io_timer_heap_pop (&priv->timers));
 
       due_reserve (priv);
-      timeout->flags |= IO_TIMEOUT_FLAG_DUE;
+      timeout->due = TRUE;
       timeout->due_index = priv->n_due;
       priv->due[priv->n_due++] = timeout;
     }
 
+  /* A callback that closes the loop empties the array under us. */
   for (i = 0; i < priv->n_due; i++)
     {
       IoTimeout *timeout = priv->due[i];
+      GError *error = NULL;
 
-      if (!(timeout->flags & IO_TIMEOUT_FLAG_CANCELLED))
-        {
-          GError *error = NULL;
-
-          timeout->flags &= ~IO_TIMEOUT_FLAG_DUE;
-          priv->n_dispatched++;
-          timeout->func (timeout->user_data, &error);
-          timeout_run_notify (timeout);
-          if (G_UNLIKELY (error != NULL))
-            _io_loop_report_and_free (loop, error);
-        }
-      timeout->flags &= ~IO_TIMEOUT_FLAG_DUE;
-      priv->due[i] = NULL;
-      io_timeout_unref (timeout);
+      if (timeout == NULL)
+        continue;
+      /* It fires once: destroyed now, its notify runs once it returned. */
+      timeout_undue (priv, timeout);
+      _io_source_begin_dispatch (&timeout->source);
+      _io_source_destroy (&timeout->source);
+      priv->n_dispatched++;
+      timeout->func (timeout->source.user_data, &error);
+      _io_source_end_dispatch (&timeout->source);
+      if (G_UNLIKELY (error != NULL))
+        _io_loop_report_and_free (loop, error);
     }
   priv->n_due = 0;
 
@@ -437,19 +422,18 @@ _io_loop_cancel_timeouts (IoLoopPrivate *priv)
   guint i;
 
   while ((entry = _io_timer_heap_pop (&priv->timers)) != NULL)
-    {
-      IoTimeout *timeout = TIMEOUT_OF_ENTRY (entry);
-
-      timeout_run_notify (timeout);
-      io_timeout_unref (timeout);
-    }
+    _io_source_destroy (&TIMEOUT_OF_ENTRY (entry)->source);
   _io_timer_heap_clear (&priv->timers);
 
-  /* Due ones are unreffed by the dispatcher that holds them. */
+  /* A notify may remove due ones meanwhile: their slots go NULL. */
   for (i = 0; i < priv->n_due; i++)
-    if (priv->due[i] != NULL && !(priv->due[i]->flags & IO_TIMEOUT_FLAG_CANCELLED))
-      {
-        priv->due[i]->flags |= IO_TIMEOUT_FLAG_CANCELLED;
-        timeout_run_notify (priv->due[i]);
-      }
+    {
+      IoTimeout *timeout = priv->due[i];
+
+      if (timeout != NULL)
+        {
+          timeout_undue (priv, timeout);
+          _io_source_destroy (&timeout->source);
+        }
+    }
 }

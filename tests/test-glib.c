@@ -821,6 +821,39 @@ test_host_close_loop_from_hosted_source_releases_context (IoTest *t)
   run_remover (t, TRUE);
 }
 
+/* The check of the context hosted after it still runs in the iteration
+ * that removes the first from its own source, and releases its context. */
+static void
+test_host_removing_a_context_keeps_the_next_in_the_iteration (IoTest *t)
+{
+  Remover r = { t->loop, g_main_context_new (), 0, FALSE };
+  GMainContext *next = g_main_context_new ();
+  GSource *source;
+  gint ran = 0;
+  GError *error = NULL;
+
+  host (t, r.context);
+  host (t, next);
+  source = g_idle_source_new ();
+  g_source_set_callback (source, remove_context_source, &r, NULL);
+  g_source_attach (source, r.context);
+  g_source_unref (source);
+  source = g_idle_source_new ();
+  g_source_set_callback (source, set_flag_source, &ran, NULL);
+  g_source_attach (source, next);
+  g_source_unref (source);
+
+  io_loop_iteration (t->loop, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (r.calls, ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&ran), ==, 1);
+  g_assert_true (GPOINTER_TO_INT (g_thread_join (g_thread_new ("acquire", try_acquire, next))));
+
+  g_assert_true (io_loop_remove_main_context (t->loop, next));
+  g_main_context_unref (next);
+  g_main_context_unref (r.context);
+}
+
 static void
 test_host_twice_fails_with_exists (IoTest *t)
 {
@@ -1215,6 +1248,8 @@ main (int argc, char **argv)
                test_host_remove_context_from_its_own_source);
   io_test_add ("/glib/host/close-loop-from-hosted-source-releases-context",
                test_host_close_loop_from_hosted_source_releases_context);
+  io_test_add ("/glib/host/removing-a-context-keeps-the-next-in-the-iteration",
+               test_host_removing_a_context_keeps_the_next_in_the_iteration);
   io_test_add ("/glib/host/twice-fails-with-exists", test_host_twice_fails_with_exists);
   io_test_add ("/glib/host/gio-async-client-talks-to-loop-server",
                test_host_gio_async_client_talks_to_loop_server);

@@ -15,7 +15,9 @@
 #include "io-test-util.h"
 
 /* What a signal handler saw. */
-typedef struct
+typedef struct _Seen Seen;
+
+struct _Seen
 {
   IoLoop   *loop;
   IoLoop   *stop;         /* stopped when the handler runs, if set */
@@ -27,8 +29,10 @@ typedef struct
   gint     *order;        /* appends its tag here */
   gint      tag;
   guint     remove_id;    /* removed from inside the handler */
+  Seen     *removed;      /* what remove_id's handler saw */
+  gint      removed_notified;   /* its notifies when removal returned */
   gboolean  fail;
-} Seen;
+};
 
 static gint order_log[16];
 static gint n_order;
@@ -48,6 +52,8 @@ seen_handler (int signum, gpointer data, GError **error)
     {
       g_assert_true (io_loop_remove_signal_handler (seen->loop, seen->remove_id));
       seen->remove_id = 0;
+      if (seen->removed != NULL)
+        seen->removed_notified = seen->removed->notified;
     }
   if (seen->stop != NULL)
     io_loop_stop (seen->stop);
@@ -373,6 +379,24 @@ test_handler_removed_by_earlier_handler_is_not_called (IoTest *t)
   close_loop (t);
 }
 
+/* Its notify runs as the removal returns, as for any handler that is not
+ * running, not once the dispatch that had picked it ends. */
+static void
+test_handler_removed_by_earlier_handler_is_notified_at_once (IoTest *t)
+{
+  Seen first = { 0 }, second = { 0 };
+
+  add_seen (t->loop, SIGUSR1, &first);
+  first.remove_id = add_seen (t->loop, SIGUSR1, &second);
+  first.removed = &second;
+  raise (SIGUSR1);
+  io_test_iterate (t);
+  g_assert_cmpint (first.calls, ==, 1);
+  g_assert_cmpint (first.removed_notified, ==, 1);
+  g_assert_cmpint (second.notified, ==, 1);
+  close_loop (t);
+}
+
 static void
 test_removed_handler_is_not_called (IoTest *t)
 {
@@ -505,6 +529,8 @@ main (int argc, char **argv)
   io_test_add ("/signal/handler-removing-itself-runs-once", test_handler_removing_itself_runs_once);
   io_test_add ("/signal/handler-removed-by-earlier-handler-is-not-called",
                test_handler_removed_by_earlier_handler_is_not_called);
+  io_test_add ("/signal/handler-removed-by-earlier-handler-is-notified-at-once",
+               test_handler_removed_by_earlier_handler_is_notified_at_once);
   io_test_add ("/signal/removed-handler-is-not-called", test_removed_handler_is_not_called);
   io_test_add ("/signal/notify-runs-once-at-finalize", test_notify_runs_once_at_finalize);
   io_test_add ("/signal/unknown-id-is-not-removed", test_unknown_id_is_not_removed);
