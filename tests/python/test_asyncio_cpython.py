@@ -35,6 +35,8 @@ from gi.repository import Io
 
 import ioloop
 
+from conftest import on_libkqueue
+
 try:
     from test.test_asyncio import utils as test_utils
     from test.test_asyncio import test_events
@@ -85,15 +87,6 @@ IOLOOP_SKIPS = {
     'Sendfile': {
     },
 }
-
-def _on_libkqueue():
-    """True if the kqueue backend is libkqueue's emulation (Linux)."""
-    try:
-        with open('/proc/self/maps') as maps:
-            return any('libkqueue.so' in line for line in maps)
-    except OSError:
-        return False
-
 
 # The kqueue backend on libkqueue: what the emulation does differently from
 # a kernel kqueue, with why.
@@ -168,7 +161,7 @@ def _make_class(kind, name, create_event_loop, skips):
 for _backend in BACKENDS:
     for _kind in MIXINS:
         _skips = dict(COMMON_SKIPS[_kind], **IOLOOP_SKIPS[_kind])
-        if _backend == 'kqueue' and _on_libkqueue():
+        if _backend == 'kqueue' and on_libkqueue():
             _skips.update(LIBKQUEUE_SKIPS[_kind])
         _make_class(_kind, 'TestIoLoop%s_%s' % (_kind, _backend),
                     lambda self, b=_backend: _new_loop_on(b), _skips)
