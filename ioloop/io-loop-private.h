@@ -14,6 +14,7 @@
 #include "io-backend.h"
 #include "io-timer-heap.h"
 #include "io-source.h"
+#include "io-callback-queue.h"
 
 G_BEGIN_DECLS
 
@@ -21,46 +22,8 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  IoCallback      func;
-  gpointer        user_data;
-  GDestroyNotify  notify;
-} IoCallbackItem;
-
-/* A growable array of callbacks; the loop swaps its empty one with the
- * queue's full one, so that steady traffic allocates nothing. */
-typedef struct
-{
-  IoCallbackItem *items;
-  guint           len;
-  guint           size;
-} IoCallbackQueue;
-
-/* A slot of the callback ring. `seq` says whose turn the slot is, in the
- * units of IoWakeup.enqueue (two per slot): equal to a producer's position
- * when free for it, one more once that producer has filled it. */
-typedef struct
-{
-  gsize           seq;
-  IoCallbackItem  item;
-} IoCallbackCell;
-
-/* A power of two. 1024 cells (32 KiB) keep a producer that outruns the
- * loop in the ring, off the locked overflow, about twice as long as 512
- * did (bench-xthread); GObject caps a type's private data at 64 KiB, which
- * bounds it. */
-#define IO_CALLBACK_RING_SIZE 1024
-#define IO_CACHE_LINE 64
-
-typedef struct
-{
-  /* Producers' line: twice the next position to fill, plus 1 once the
-   * queue is closed, so that reserving a slot and learning of the close
-   * are one compare-and-swap. */
-  gsize           enqueue;
-  char            pad0[IO_CACHE_LINE - sizeof (gsize)];
-  /* The consumer's line: twice the next position to take. */
-  gsize           dequeue;
-  char            pad1[IO_CACHE_LINE - sizeof (gsize)];
+  /* First, on lines of its own: producers and the loop share it. */
+  IoCallbackQueue queue;
 
   int             read_fd;
   int             write_fd;      /* == read_fd for an eventfd */
@@ -74,15 +37,6 @@ typedef struct
   /* Signals between reading write_fd and finishing their write(). */
   gint            senders;
   guint64         n_writes;      /* statistics, for benchmarks */
-
-  /* The ring spills into `queue` when full; while `overflowing`, every
-   * push goes there, so that one thread's callbacks stay in order. */
-  gint            overflowing;
-  GMutex          lock;          /* guards queue and closed */
-  IoCallbackQueue queue;
-  gboolean        closed;
-  char            pad2[IO_CACHE_LINE];
-  IoCallbackCell  ring[IO_CALLBACK_RING_SIZE];
 } IoWakeup;
 
 gboolean        _io_wakeup_init       (IoWakeup        *wakeup,
@@ -94,25 +48,11 @@ gboolean        _io_wakeup_is_intact  (IoWakeup        *wakeup);
 void            _io_wakeup_forget     (IoWakeup        *wakeup);
 gboolean        _io_wakeup_replace    (IoWakeup        *wakeup,
                                        GError         **error);
+void            _io_wakeup_after_fork (IoWakeup        *wakeup);
 gboolean        _io_wakeup_push       (IoWakeup        *wakeup,
                                        IoCallback       func,
                                        gpointer         user_data,
                                        GDestroyNotify   notify);
-void            _io_wakeup_swap       (IoWakeup        *wakeup,
-                                       IoCallbackQueue *empty);
-void            _io_wakeup_close      (IoWakeup        *wakeup,
-                                       IoCallbackQueue *empty);
-void            _io_callback_queue_clear (IoCallbackQueue *queue);
-
-static inline gboolean
-_io_wakeup_has_callbacks (IoWakeup *wakeup)
-{
-  /* Counts slots reserved but not filled yet: the loop then polls
-   * without blocking until they are. */
-  return (__atomic_load_n (&wakeup->enqueue, __ATOMIC_SEQ_CST) & ~(gsize) 1) !=
-           wakeup->dequeue ||
-         g_atomic_int_get (&wakeup->overflowing);
-}
 
 typedef struct _IoLoopPrivate IoLoopPrivate;
 
@@ -200,8 +140,6 @@ struct _IoLoopPrivate
   gboolean              wall_offset_valid;
 
   IoWakeup              wakeup;
-  IoCallbackQueue       batch;           /* callbacks of this iteration */
-  guint                 batch_pos;       /* next one to run */
 
   IoSourceList          asyncs;          /* of IoAsync */
   gint                  async_pending;

@@ -242,7 +242,7 @@ _io_loop_begin_external_wait (IoLoop *loop)
    * see their work. */
   __atomic_store_n (&priv->wakeup.sleeping, 1, __ATOMIC_RELAXED);
   __atomic_thread_fence (__ATOMIC_SEQ_CST);
-  return !(_io_wakeup_has_callbacks (&priv->wakeup) ||
+  return !(_io_callback_queue_has_items (&priv->wakeup.queue) ||
            g_atomic_int_get (&priv->async_pending));
 }
 
@@ -566,7 +566,10 @@ wakeup_register (IoLoop  *loop,
  * one way to hand work from other threads to the loop's thread, and it
  * wakes a sleeping loop at once. Callbacks added while the loop runs
  * callbacks wait for the next iteration, so that they cannot starve I/O.
- * It takes a lock, so a signal handler must use an #IoAsync instead.
+ * It takes no lock, and allocates only when the queue needs a new block
+ * (once per few hundred callbacks queued beyond what the loop recently
+ * used); since it may allocate, a signal handler must use an #IoAsync
+ * instead.
  *
  * A loop that refuses work refuses this callback too: it is dropped and
  * @notify runs at once, from the calling thread. That is a closed loop,
@@ -601,39 +604,29 @@ io_loop_add_callback (IoLoop         *loop,
     }
 }
 
-/* Runs the notifies of the callbacks from @pos on, and empties @queue. */
-static void
-drop_callbacks (IoCallbackQueue *queue,
-                guint            pos)
-{
-  guint len = queue->len;
-
-  queue->len = 0;
-  for (; pos < len; pos++)
-    if (queue->items[pos].notify != NULL)
-      queue->items[pos].notify (queue->items[pos].user_data);
-}
-
-/* Big bursts should not pin their memory for the life of the loop. */
-#define CALLBACK_QUEUE_KEEP 4096
-
+/* The callbacks queued when the iteration's callback phase begins: the
+ * ones added meanwhile wait for the next iteration, so that they cannot
+ * starve I/O. They run straight from the queue, one taken at a time, so
+ * that io_loop_close() from one of them finds the rest still queued and
+ * drops them (close_callbacks()). */
 static void
 run_callbacks (IoLoop        *loop,
                IoLoopPrivate *priv)
 {
-  IoCallbackQueue *batch = &priv->batch;
+  IoCallbackQueue *queue = &priv->wakeup.queue;
+  IoCallbackItem item;
+  gsize end;
 
   if (g_atomic_int_get (&priv->async_pending))
     _io_async_dispatch_all (loop);
 
-  if (!_io_wakeup_has_callbacks (&priv->wakeup))
-    return;
-
-  _io_wakeup_swap (&priv->wakeup, batch);
-  /* io_loop_close() from a callback empties the batch under us. */
-  for (priv->batch_pos = 0; priv->batch_pos < batch->len; )
+  end = _io_callback_queue_end (queue);
+  /* A cell still being filled is worth a yield: on one CPU, its producer
+   * may have been preempted mid-push, and polling again would spin until
+   * the scheduler ran it anyway. A producer that stays stopped there
+   * holds the queue up, but not the loop's I/O. */
+  while (_io_callback_queue_pop (queue, end, 1, &item))
     {
-      IoCallbackItem item = batch->items[priv->batch_pos++];
       GError *error = NULL;
 
       priv->n_dispatched++;
@@ -643,9 +636,22 @@ run_callbacks (IoLoop        *loop,
       if (G_UNLIKELY (error != NULL))
         _io_loop_report_and_free (loop, error);
     }
-  batch->len = 0;
-  if (batch->size > CALLBACK_QUEUE_KEEP)
-    _io_callback_queue_clear (batch);
+}
+
+/* Refuses later callbacks and drops the queued ones, each notify once. */
+static void
+close_callbacks (IoLoopPrivate *priv)
+{
+  IoCallbackQueue *queue = &priv->wakeup.queue;
+  IoCallbackItem item;
+  gsize end;
+
+  _io_callback_queue_close (queue);
+  /* Every cell reserved before the close is waited for and dropped. */
+  end = _io_callback_queue_end (queue);
+  while (_io_callback_queue_pop (queue, end, G_MAXUINT, &item))
+    if (item.notify != NULL)
+      item.notify (item.user_data);
 }
 
 static int
@@ -653,7 +659,7 @@ compute_poll_timeout (IoLoopPrivate *priv)
 {
   gint64 delta;
 
-  if (_io_wakeup_has_callbacks (&priv->wakeup) ||
+  if (_io_callback_queue_has_items (&priv->wakeup.queue) ||
       g_atomic_int_get (&priv->async_pending) ||
       priv->failed_fds->len > 0)
     return 0;
@@ -763,7 +769,7 @@ prepare_phase (IoLoop         *loop,
        * either they see us sleeping, or we see their work. */
       __atomic_store_n (&priv->wakeup.sleeping, 1, __ATOMIC_RELAXED);
       __atomic_thread_fence (__ATOMIC_SEQ_CST);
-      if (_io_wakeup_has_callbacks (&priv->wakeup) ||
+      if (_io_callback_queue_has_items (&priv->wakeup.queue) ||
           g_atomic_int_get (&priv->async_pending) ||
           g_atomic_int_get (&priv->stop_requested))
         timeout_ms = 0;
@@ -1093,6 +1099,9 @@ io_loop_close (IoLoop   *loop,
     return;
   g_object_ref (loop);
   g_atomic_int_set (&priv->stop_requested, 1);
+  /* In a child that did not re-init, as in io_loop_reinit_after_fork(). */
+  if (_io_loop_is_forked (priv))
+    _io_wakeup_after_fork (&priv->wakeup);
 
   for (fd = 0; fd < priv->n_fds; fd++)
     {
@@ -1110,14 +1119,7 @@ io_loop_close (IoLoop   *loop,
   priv->n_changes = 0;
 
   _io_loop_cancel_timeouts (priv);
-  {
-    IoCallbackQueue queued = { NULL, 0, 0 };
-
-    drop_callbacks (&priv->batch, priv->batch_pos);
-    _io_wakeup_close (&priv->wakeup, &queued);
-    drop_callbacks (&queued, 0);
-    _io_callback_queue_clear (&queued);
-  }
+  close_callbacks (priv);
   run_close_hooks (priv);
   _io_async_detach_all (loop);
 
@@ -1165,6 +1167,12 @@ io_loop_is_closed (IoLoop *loop)
  * Call it in the child, from the thread that runs the loop, while the loop
  * is not running.
  *
+ * Only the thread that called fork() exists in the child: a callback that
+ * another thread was still adding at that moment (io_loop_add_callback()
+ * had not returned) is not in the child's queue; it neither runs nor has
+ * its notify run there. The callbacks added before are kept. This holds
+ * for io_loop_close() in a child that did not call this, too.
+ *
  * If the new backend or wake-up fd cannot be made (%IO_LOOP_ERROR_FAILED,
  * say at the process's fd limit), nothing changes: the loop keeps
  * refusing work with %IO_LOOP_ERROR_FORKED, this may be called again, and
@@ -1193,6 +1201,10 @@ io_loop_reinit_after_fork (IoLoop  *loop,
     return TRUE;
   if (_io_loop_is_busy (priv))
     return refuse_running (error);
+
+  /* The other threads' pushes and signals that fork() caught are
+   * repaired first: the steps below must not wait for them. */
+  _io_wakeup_after_fork (&priv->wakeup);
 
   /* Everything that can fail comes first, so that a failure leaves the
    * loop as it was: refused in the child, and closed by io_loop_close()
@@ -1459,8 +1471,6 @@ io_loop_finalize (GObject *object)
 
   _io_wakeup_clear (&priv->wakeup);
   _io_callback_queue_clear (&priv->wakeup.queue);
-  _io_callback_queue_clear (&priv->batch);
-  g_mutex_clear (&priv->wakeup.lock);
   for (fd = 0; fd < priv->n_fds; fd++)
     g_free (priv->fds[fd].spare);
   g_free (priv->fds);
@@ -1627,7 +1637,6 @@ io_loop_init (IoLoop *loop)
   IoLoopPrivate *priv = io_loop_get_instance_private (loop);
 
   priv->wakeup.read_fd = priv->wakeup.write_fd = -1;
-  g_mutex_init (&priv->wakeup.lock);
   _io_source_list_init (&priv->asyncs);
   priv->failed_fds = g_array_new (FALSE, FALSE, sizeof (int));
   _io_source_list_init (&priv->hooks);

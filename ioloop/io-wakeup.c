@@ -9,14 +9,9 @@
  * after a drain sets `pending`, the others see it set. And no write at all
  * is needed while the loop is busy rather than blocked in poll.
  *
- * The callback queue is a ring of preallocated slots that producers
- * reserve with one compare-and-swap and fill without a lock; the loop
- * copies the filled ones into its batch. Only when the ring is full does
- * a push take the mutex, to append to an overflow array. Pushing is not
- * async-signal-safe (the overflow may allocate and lock): a signal
- * handler uses an IoAsync. A producer stopped by fork() in the middle of
- * filling a slot leaves that slot reserved in the child for good, as a
- * lock held across fork() would stay held.
+ * The callback queue (io-callback-queue.c) is lock-free and unbounded;
+ * this file adds the wake-up to it: a push costs a write only when the
+ * loop sleeps, and then once per burst.
  */
 #include "config.h"
 
@@ -86,17 +81,12 @@ gboolean
 _io_wakeup_init (IoWakeup  *wakeup,
                  GError   **error)
 {
-  gsize i;
-
   wakeup->read_fd = wakeup->write_fd = -1;
   wakeup->pending = 0;
   wakeup->sleeping = 0;
   wakeup->senders = 0;
   wakeup->n_writes = 0;
-  wakeup->overflowing = 0;
-  wakeup->enqueue = wakeup->dequeue = 0;
-  for (i = 0; i < IO_CALLBACK_RING_SIZE; i++)
-    wakeup->ring[i].seq = 2 * i;
+  _io_callback_queue_init (&wakeup->queue);
 
   return open_fds (wakeup, error);
 }
@@ -233,49 +223,18 @@ _io_wakeup_replace (IoWakeup  *wakeup,
   return TRUE;
 }
 
-#define RING_MASK (IO_CALLBACK_RING_SIZE - 1)
-#define CELL(wakeup, pos) (&(wakeup)->ring[((pos) >> 1) & RING_MASK])
-
-/* Big bursts should not pin their memory for the life of the loop. */
-#define OVERFLOW_KEEP 4096
-
-static void
-append_item (IoCallbackQueue      *queue,
-             const IoCallbackItem *item)
+/* In a child of fork(), the threads that were signalling or pushing are
+ * gone: their count in flight would make retiring the fds wait forever,
+ * and their cells would hold up the queue. Call it in the child before
+ * anything else uses the wake-up. */
+void
+_io_wakeup_after_fork (IoWakeup *wakeup)
 {
-  if (G_UNLIKELY (queue->len == queue->size))
-    {
-      queue->size = MAX (64, queue->size * 2);
-      queue->items = g_renew (IoCallbackItem, queue->items, queue->size);
-    }
-  queue->items[queue->len++] = *item;
+  __atomic_store_n (&wakeup->senders, 0, __ATOMIC_SEQ_CST);
+  _io_callback_queue_after_fork (&wakeup->queue);
 }
 
-/* The slow path, when the ring is full or has just been: under the lock,
- * as the whole queue was before the ring. */
-static gboolean
-push_overflow (IoWakeup             *wakeup,
-               const IoCallbackItem *item)
-{
-  g_mutex_lock (&wakeup->lock);
-  if (G_UNLIKELY (wakeup->closed))
-    {
-      g_mutex_unlock (&wakeup->lock);
-      return FALSE;
-    }
-  append_item (&wakeup->queue, item);
-  /* Seq-cst, as the ring's compare-and-swap: the loop's last look before
-   * sleeping must see it, or we must see the loop sleeping. */
-  __atomic_store_n (&wakeup->overflowing, 1, __ATOMIC_SEQ_CST);
-  g_mutex_unlock (&wakeup->lock);
-  return TRUE;
-}
-
-/* Returns FALSE, keeping nothing, if the loop is closed.
- *
- * The ring is a bounded multi-producer queue (D. Vyukov's): a producer
- * reserves the next position with one compare-and-swap and then fills
- * its slot, so producers take no lock and allocate nothing. */
+/* Returns FALSE, keeping nothing, if the loop is closed. */
 gboolean
 _io_wakeup_push (IoWakeup       *wakeup,
                  IoCallback      func,
@@ -283,155 +242,14 @@ _io_wakeup_push (IoWakeup       *wakeup,
                  GDestroyNotify  notify)
 {
   IoCallbackItem item = { func, user_data, notify };
-  IoCallbackCell *cell;
-  gsize pos;
 
-  if (G_UNLIKELY (__atomic_load_n (&wakeup->overflowing, __ATOMIC_ACQUIRE)))
-    {
-      if (!push_overflow (wakeup, &item))
-        return FALSE;
-      goto signal;
-    }
-
-  pos = __atomic_load_n (&wakeup->enqueue, __ATOMIC_RELAXED);
-  for (;;)
-    {
-      gssize dif;
-
-      if (G_UNLIKELY (pos & 1))
-        return FALSE;           /* closed */
-      cell = CELL (wakeup, pos);
-      dif = (gssize) (__atomic_load_n (&cell->seq, __ATOMIC_ACQUIRE) - pos);
-      if (dif == 0)
-        {
-          if (__atomic_compare_exchange_n (&wakeup->enqueue, &pos, pos + 2,
-                                           TRUE, __ATOMIC_SEQ_CST,
-                                           __ATOMIC_RELAXED))
-            break;
-          /* pos now holds the current value: try again from there. */
-        }
-      else if (dif < 0)
-        {
-          /* Full: the loop has not taken this slot's last callback. */
-          if (!push_overflow (wakeup, &item))
-            return FALSE;
-          goto signal;
-        }
-      else
-        pos = __atomic_load_n (&wakeup->enqueue, __ATOMIC_RELAXED);
-    }
-  cell->item = item;
-  __atomic_store_n (&cell->seq, pos + 1, __ATOMIC_RELEASE);
-
-signal:
-  /* The compare-and-swap (or the overflow store) is seq-cst, so this load
-   * is ordered after it: either the loop's last look before sleeping sees
-   * our callback, or we see the loop sleeping. A busy loop costs no more
-   * than this load; _io_wakeup_signal() writes once per drain. */
+  if (!_io_callback_queue_push (&wakeup->queue, &item))
+    return FALSE;
+  /* The push's compare-and-swap is seq-cst, so this load is ordered after
+   * it: either the loop's last look before sleeping sees our callback, or
+   * we see the loop sleeping. A busy loop costs no more than this load;
+   * _io_wakeup_signal() writes once per drain. */
   if (__atomic_load_n (&wakeup->sleeping, __ATOMIC_SEQ_CST))
     _io_wakeup_signal (wakeup);
   return TRUE;
-}
-
-/* Takes the filled slots from the consumer's position on, stopping at the
- * first one still being filled, or, with @until, waiting for every slot
- * before @until (whose producers have reserved them and never block). */
-static void
-take_ring (IoWakeup        *wakeup,
-           IoCallbackQueue *into,
-           gboolean         wait,
-           gsize            until)
-{
-  gsize pos = wakeup->dequeue;
-
-  while (!wait || pos != until)
-    {
-      IoCallbackCell *cell = CELL (wakeup, pos);
-
-      if (__atomic_load_n (&cell->seq, __ATOMIC_ACQUIRE) != pos + 1)
-        {
-          if (!wait)
-            break;
-          g_thread_yield ();
-          continue;
-        }
-      append_item (into, &cell->item);
-      /* Free for the producer one lap ahead. */
-      __atomic_store_n (&cell->seq, pos + 2 * IO_CALLBACK_RING_SIZE,
-                        __ATOMIC_RELEASE);
-      pos += 2;
-    }
-  __atomic_store_n (&wakeup->dequeue, pos, __ATOMIC_RELAXED);
-}
-
-/* Appends the overflow queue, which is only in order after every ring
- * slot reserved before it: those are taken first, waiting for the ones
- * being filled. Called with the lock held. */
-static void
-take_overflow_locked (IoWakeup        *wakeup,
-                      IoCallbackQueue *into)
-{
-  IoCallbackQueue *queue = &wakeup->queue;
-
-  take_ring (wakeup, into, TRUE,
-             __atomic_load_n (&wakeup->enqueue, __ATOMIC_SEQ_CST) & ~(gsize) 1);
-  if (into->len == 0)
-    {
-      IoCallbackQueue tmp = *into;
-
-      *into = *queue;
-      *queue = tmp;
-    }
-  else
-    {
-      guint i;
-
-      for (i = 0; i < queue->len; i++)
-        append_item (into, &queue->items[i]);
-      queue->len = 0;
-    }
-  if (queue->size > OVERFLOW_KEEP)
-    _io_callback_queue_clear (queue);
-  /* Release: a producer that sees 0 and takes the ring again comes after
-   * everything taken here. */
-  __atomic_store_n (&wakeup->overflowing, 0, __ATOMIC_RELEASE);
-}
-
-/* Takes the queued callbacks, oldest first, in exchange for @empty. */
-void
-_io_wakeup_swap (IoWakeup        *wakeup,
-                 IoCallbackQueue *empty)
-{
-  g_assert (empty->len == 0);
-
-  take_ring (wakeup, empty, FALSE, 0);
-  if (__atomic_load_n (&wakeup->overflowing, __ATOMIC_ACQUIRE))
-    {
-      g_mutex_lock (&wakeup->lock);
-      take_overflow_locked (wakeup, empty);
-      g_mutex_unlock (&wakeup->lock);
-    }
-}
-
-/* Refuses later pushes and hands over what is queued. */
-void
-_io_wakeup_close (IoWakeup        *wakeup,
-                  IoCallbackQueue *empty)
-{
-  g_assert (empty->len == 0);
-
-  g_mutex_lock (&wakeup->lock);
-  wakeup->closed = TRUE;
-  /* From here on no producer can reserve a slot; the ones that did are
-   * waited for by take_overflow_locked(). */
-  __atomic_fetch_or (&wakeup->enqueue, 1, __ATOMIC_SEQ_CST);
-  take_overflow_locked (wakeup, empty);
-  g_mutex_unlock (&wakeup->lock);
-}
-
-void
-_io_callback_queue_clear (IoCallbackQueue *queue)
-{
-  g_clear_pointer (&queue->items, g_free);
-  queue->len = queue->size = 0;
 }

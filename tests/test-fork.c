@@ -505,6 +505,119 @@ test_reinit_without_fork_does_nothing (IoTest *t)
   pair_close (&pair);
 }
 
+/* ---- producers caught by fork() ------------------------------------------ */
+
+/* A thread that adds callbacks to the loop, and sends to an IoAsync, as
+ * fast as it can until told to stop, keeping at most a few thousand
+ * callbacks queued. */
+typedef struct
+{
+  IoLoop  *loop;
+  IoAsync *handle;
+  gint     stop;
+  gint     ran;
+} Producer;
+
+static void
+producer_cb (gpointer data, GError **error)
+{
+  Producer *p = data;
+
+  g_atomic_int_inc (&p->ran);
+}
+
+static gpointer
+producer_thread (gpointer data)
+{
+  Producer *p = data;
+  gint pushed = 0;
+
+  while (!g_atomic_int_get (&p->stop))
+    {
+      if (pushed - g_atomic_int_get (&p->ran) > 5000)
+        {
+          g_thread_yield ();
+          continue;
+        }
+      io_loop_add_callback (p->loop, producer_cb, p, NULL);
+      pushed++;
+      io_async_send (p->handle);
+    }
+  return NULL;
+}
+
+/* The test's watchdog thread does not survive fork(): a child that hangs
+ * is ended by SIGALRM instead, and the parent sees it killed. */
+static void
+child_bound_time (void)
+{
+  signal (SIGALRM, SIG_DFL);
+  alarm ((guint) (3 * IO_TEST_LOOP_TIMEOUT));
+}
+
+static void
+child_uses_loop_its_producer_left_behind (IoTest *t, gpointer data)
+{
+  IoTestCounts counts = { 0 };
+  GError *error = NULL;
+
+  io_test_forked_child ();
+  child_bound_time ();
+  g_assert_true (io_loop_reinit_after_fork (t->loop, &error));
+  g_assert_no_error (error);
+  io_loop_add_callback (t->loop, io_test_counts_cb, &counts, io_test_counts_notify);
+  io_test_iterate_until (t, &counts.runs, IO_TEST_LOOP_TIMEOUT);
+  g_assert_cmpint (counts.notifies, ==, 1);
+  /* Blocks for real: no callback or slot is left that keeps it busy. */
+  g_assert_cmpint (io_loop_get_timeout_ms (t->loop), ==, -1);
+  io_loop_close (t->loop, FALSE);
+}
+
+static void
+child_closes_loop_its_producer_left_behind (IoTest *t, gpointer data)
+{
+  io_test_forked_child ();
+  child_bound_time ();
+  io_loop_close (t->loop, FALSE);
+  g_assert_true (io_loop_is_closed (t->loop));
+}
+
+/* fork() copies the queue in whatever state the producer thread had it:
+ * a slot reserved and not filled yet, a block of the queue half added, a
+ * wake-up write under way. None of those threads exist in the child, so
+ * nothing there may wait for them. Each round forks while the producer
+ * runs, so some rounds catch it mid-push. */
+static void
+run_forks_during_pushes (IoTest *t, ChildFunc func)
+{
+  Producer p = { t->loop, NULL, 0, 0 };
+  GThread *thread;
+  guint i, rounds = io_test_scale (60);
+
+  p.handle = io_async_new (t->loop, nop_cb, NULL, NULL);
+  thread = g_thread_new ("producer", producer_thread, &p);
+  for (i = 0; i < rounds; i++)
+    {
+      run_in_child (t, func, NULL);
+      io_test_iterate (t);
+    }
+  g_atomic_int_set (&p.stop, 1);
+  g_thread_join (thread);
+  io_async_unref (p.handle);
+}
+
+static void
+test_child_reinits_loop_forked_during_pushes (IoTest *t)
+{
+  run_forks_during_pushes (t, child_uses_loop_its_producer_left_behind);
+}
+
+static void
+test_child_closes_loop_forked_during_pushes (IoTest *t)
+{
+  run_forks_during_pushes (t, child_closes_loop_its_producer_left_behind);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -525,6 +638,10 @@ main (int argc, char **argv)
   io_test_add ("/fork/add-callback-in-child-before-reinit-is-refused-with-notify",
                test_add_callback_in_child_before_reinit_is_refused_with_notify);
   io_test_add ("/fork/reinit-without-fork-does-nothing", test_reinit_without_fork_does_nothing);
+  io_test_add ("/fork/child-reinits-loop-forked-during-pushes",
+               test_child_reinits_loop_forked_during_pushes);
+  io_test_add ("/fork/child-closes-loop-forked-during-pushes",
+               test_child_closes_loop_forked_during_pushes);
 
   return io_test_run ();
 }
