@@ -11,14 +11,20 @@
  * kernel counts them per thread (syscw in /proc/thread-self/io), so no
  * strace or LD_PRELOAD is needed and the count is the same for every peer.
  *
+ * A second case pins both threads to one CPU (the measurement's child
+ * process only): the producer outruns the loop for a whole scheduler
+ * slice at a time, and the loop then has a long queue to empty.
+ *
  * ioloop: io_loop_add_callback() from the producer thread.
  * GLib:   g_main_context_invoke() on a context owned by the loop thread.
  * libev:  mutex queue + ev_async_send(); libuv: mutex queue +
  *         uv_async_send(); libevent: mutex queue + event_active().
  */
+#define _GNU_SOURCE 1  /* sched_setaffinity */
 #include "bench-xthread.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -71,6 +77,33 @@ producer (void *data)
   return NULL;
 }
 
+/* The first CPU this process may run on; the producer thread inherits
+ * the mask. */
+#ifdef CPU_SET
+#define CAN_PIN TRUE
+static void
+pin_to_one_cpu (void)
+{
+  cpu_set_t set;
+  int cpu;
+
+  if (sched_getaffinity (0, sizeof set, &set) != 0)
+    abort ();
+  for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET (cpu, &set); cpu++)
+    ;
+  CPU_ZERO (&set);
+  CPU_SET (cpu, &set);
+  if (sched_setaffinity (0, sizeof set, &set) != 0)
+    abort ();
+}
+#else
+#define CAN_PIN FALSE
+static void
+pin_to_one_cpu (void)
+{
+}
+#endif
+
 void
 xthread_measure (const XthreadParams *params,
                  const XthreadOps    *ops,
@@ -81,6 +114,8 @@ xthread_measure (const XthreadParams *params,
   xp = params;
   xops = ops;
   consumed = 0;
+  if (params->one_cpu)
+    pin_to_one_cpu ();
   t_start = bench_clock_ns ();
   if (pthread_create (&thread, NULL, producer, NULL) != 0)
     abort ();
@@ -353,29 +388,36 @@ int
 main (void)
 {
   XthreadParams params;
-  char *title, *pstr;
+  int one_cpu;
 
   bench_init ("bench-xthread", "cross-thread callbacks");
   params.n_callbacks = bench_quick () ? 20000 : 1000000;
-  title = g_strdup_printf ("a producer thread posts %d callbacks to the loop thread",
-                           params.n_callbacks);
-  pstr = g_strdup_printf ("n=%d", params.n_callbacks);
+  for (one_cpu = 0; one_cpu <= (CAN_PIN ? 1 : 0); one_cpu++)
+    {
+      char *title, *pstr;
 
-  BenchCase c = {
-    .workload = "xthread",
-    .title = title,
-    .params = pstr,
-    .metric = "callbacks per second",
-    .unit = "1/s",
-    .higher_is_better = TRUE,
-    .n_extra = 1,
-    .extra_names = { "wake writes/1000" },
-    .extra_units = { "n" },
-    .maxrss_extra = -1,
-  };
+      params.one_cpu = one_cpu;
+      title = g_strdup_printf ("a producer thread posts %d callbacks to the loop thread%s",
+                               params.n_callbacks,
+                               one_cpu ? ", both pinned to one CPU" : "");
+      pstr = g_strdup_printf ("n=%d%s", params.n_callbacks, one_cpu ? " one-cpu" : "");
 
-  bench_run_case (&c, peers, G_N_ELEMENTS (peers), &params);
-  g_free (title);
-  g_free (pstr);
+      BenchCase c = {
+        .workload = "xthread",
+        .title = title,
+        .params = pstr,
+        .metric = "callbacks per second",
+        .unit = "1/s",
+        .higher_is_better = TRUE,
+        .n_extra = 1,
+        .extra_names = { "wake writes/1000" },
+        .extra_units = { "n" },
+        .maxrss_extra = -1,
+      };
+
+      bench_run_case (&c, peers, G_N_ELEMENTS (peers), &params);
+      g_free (title);
+      g_free (pstr);
+    }
   return bench_exit_status ();
 }

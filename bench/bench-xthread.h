@@ -11,7 +11,12 @@
 
 typedef struct
 {
-  int n_callbacks;
+  int      n_callbacks;
+  /* Both threads pinned to one CPU: the producer then runs for whole
+   * scheduler slices while the loop waits, as on a machine whose loop
+   * thread is slower than its producer; the queue has to hold a slice's
+   * worth of callbacks. */
+  gboolean one_cpu;
 } XthreadParams;
 
 extern const XthreadParams *xp;
