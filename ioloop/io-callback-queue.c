@@ -7,10 +7,12 @@
  * - a producer fills a cell's user_data and notify, then stores func with
  *   release; the consumer loads func with acquire and only then reads the
  *   rest;
- * - the producer that reserves a block's last cell publishes the next
- *   block (tail_block, then the tail past the block's end, then the old
- *   block's `next`) before it fills that cell: a consumer that has taken
- *   the last cell finds `next` set;
+ * - the producer that reserves a block's last cell links the next block
+ *   (the old block's `next`, then tail_block, then the tail past the
+ *   block's end) before it fills that cell: a consumer that has taken the
+ *   last cell finds `next` set. `next` comes first so that, once the tail
+ *   has moved on, the link is complete: only the block the tail is
+ *   waiting at can be half linked, which keeps fork() repair simple;
  * - the consumer empties a cell's func as it takes it and hands the block
  *   back through the spare stack with release; the producer that takes it
  *   from there acquires, so that it sees every cell empty.
@@ -46,6 +48,7 @@ _io_callback_queue_init (IoCallbackQueue *queue)
   queue->spare = NULL;
   queue->n_spare = 0;
   queue->head_block = queue->tail_block = g_new0 (IoCallbackBlock, 1);
+  queue->head_block->lap = 0;
 }
 
 /* Frees every block: call once nothing can push any more and the
@@ -104,17 +107,22 @@ give_spare (IoCallbackQueue *queue,
 }
 
 /* Called by the producer that reserved @block's last cell, before it
- * fills that cell. The tail moves with an add, not a store: a close that
- * came in between keeps its bit. */
+ * fills that cell (and by fork() repair). The tail moves with an add, not
+ * a store: a close that came in between keeps its bit. */
 static void
 link_next_block (IoCallbackQueue *queue,
                  IoCallbackBlock *block)
 {
-  IoCallbackBlock *next = take_spare (queue);
+  IoCallbackBlock *next = block->next;
 
+  if (next == NULL)
+    {
+      next = take_spare (queue);
+      next->lap = block->lap + 1;
+      __atomic_store_n (&block->next, next, __ATOMIC_RELEASE);
+    }
   __atomic_store_n (&queue->tail_block, next, __ATOMIC_RELEASE);
   __atomic_add_fetch (&queue->tail, 2, __ATOMIC_RELEASE);
-  __atomic_store_n (&block->next, next, __ATOMIC_RELEASE);
 }
 
 /* Returns FALSE, keeping nothing, once the queue is closed. */
@@ -226,34 +234,36 @@ _io_callback_queue_pop (IoCallbackQueue *queue,
 
 /* In a child of fork(), only the thread that forked exists: any other
  * producer that was pushing left its cell reserved and never filled, and
- * perhaps the next block half linked in. Finishes the link and marks
- * those cells dropped, so that the consumer neither waits for them nor
- * stops at them. Call it in the child while nothing else can push; it
- * changes nothing if no push was caught. */
+ * perhaps the next block half linked in; the consumer, if it was another
+ * thread, may have been moving to the next block. Finishes the link and
+ * the move, and marks the unfilled cells dropped, so that the consumer
+ * neither waits for them nor stops at them. Call it in the child while
+ * nothing else can push; it changes nothing if no push was caught. */
 void
 _io_callback_queue_after_fork (IoCallbackQueue *queue)
 {
-  IoCallbackBlock *last, *block;
+  IoCallbackBlock *block;
   gsize pos, end;
 
   if (queue->head_block == NULL)
     return;         /* never initialized */
 
-  for (last = queue->head_block; last->next != NULL; last = last->next)
-    ;
-  if (((queue->tail >> 1) & LAP_MASK) == IO_CALLBACK_BLOCK_CELLS)
+  /* The consumer moves head_block before head. */
+  if (queue->head_block->lap != queue->head / IO_CALLBACK_LAP)
+    queue->head = queue->head_block->lap * IO_CALLBACK_LAP;
+
+  pos = queue->tail >> 1;
+  if ((pos & LAP_MASK) == IO_CALLBACK_BLOCK_CELLS)
     {
-      /* Caught after reserving a block's last cell, before moving the
-       * tail on: maybe after publishing the new block, maybe not. */
-      if (queue->tail_block == last)
-        queue->tail_block = take_spare (queue);
-      queue->tail += 2;
+      /* Caught linking the block after the one the tail waits at; every
+       * block before it is linked. */
+      for (block = queue->head_block; block->lap != pos / IO_CALLBACK_LAP; block = block->next)
+        ;
+      link_next_block (queue, block);
     }
-  if (queue->tail_block != last)
-    last->next = queue->tail_block;
 
   end = _io_callback_queue_end (queue);
-  for (pos = queue->head, block = queue->head_block; pos != end; )
+  for (pos = queue->head, block = queue->head_block; pos < end; )
     {
       gsize offset = pos & LAP_MASK;
 

@@ -49,9 +49,12 @@ typedef struct _IoCallbackBlock IoCallbackBlock;
 
 struct _IoCallbackBlock
 {
-  /* The next block of the queue, linked by the producer that filled this
-   * one's last cell; while the block is spare, the next spare one. */
+  /* The next block of the queue, linked by the producer that reserved
+   * this one's last cell; while the block is spare, the next spare one. */
   IoCallbackBlock *next;
+  /* Which block of the queue this is: its cells are the positions from
+   * lap * IO_CALLBACK_LAP on. Only fork() repair reads it. */
+  gsize            lap;
   IoCallbackItem   cells[IO_CALLBACK_BLOCK_CELLS];
 };
 

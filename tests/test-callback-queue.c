@@ -197,9 +197,11 @@ test_cell_reserved_and_never_filled_is_dropped_after_fork (void)
 typedef enum
 {
   LINK_RESERVED,          /* its compare-and-swap only */
+  LINK_NEXT,              /* + block->next = next */
   LINK_TAIL_BLOCK,        /* + tail_block = next */
-  LINK_TAIL,              /* + the tail moved past the block's end */
-  LINK_NEXT,              /* + block->next = next (the cell not filled) */
+  LINK_DONE,              /* + the tail moved past the block's end; then
+                           * other producers filled the next block and
+                           * linked the one after: the cell stays empty */
 } LinkStep;
 
 static void
@@ -207,7 +209,7 @@ check_half_linked_block_is_finished_after_fork (LinkStep step)
 {
   IoCallbackQueue queue;
   IoCallbackBlock *block, *next;
-  guint i;
+  guint i, others = 0;
 
   _io_callback_queue_init (&queue);
   for (i = 0; i < CELLS - 1; i++)
@@ -215,27 +217,28 @@ check_half_linked_block_is_finished_after_fork (LinkStep step)
   block = queue.tail_block;
   reserve_only (&queue);
   next = g_new0 (IoCallbackBlock, 1);
-  if (step >= LINK_TAIL_BLOCK)
-    queue.tail_block = next;
-  else
-    g_free (next);
-  if (step >= LINK_TAIL)
-    {
-      queue.tail += 2;
-      /* Another producer got a cell of the new block, and filled it. */
-      push (&queue, 1, 0);
-    }
+  next->lap = block->lap + 1;
   if (step >= LINK_NEXT)
     block->next = next;
+  else
+    g_free (next);
+  if (step >= LINK_TAIL_BLOCK)
+    queue.tail_block = next;
+  if (step >= LINK_DONE)
+    {
+      queue.tail += 2;
+      for (; others < CELLS + 10; others++)
+        push (&queue, 1, others);
+    }
 
   _io_callback_queue_after_fork (&queue);
 
   /* The child's own pushes go on where the queue was. */
-  for (i = 1; i < 2 * CELLS; i++)
+  for (i = others; i < others + 2 * CELLS; i++)
     g_assert_true (push (&queue, 1, i));
   for (i = 0; i < CELLS - 1; i++)
     assert_pop (&queue, 0, i);
-  for (i = step >= LINK_TAIL ? 0 : 1; i < 2 * CELLS; i++)
+  for (i = 0; i < others + 2 * CELLS; i++)
     assert_pop (&queue, 1, i);
   assert_empty (&queue);
   _io_callback_queue_clear (&queue);
@@ -248,21 +251,45 @@ test_block_link_caught_after_reserving (void)
 }
 
 static void
+test_block_link_caught_after_linking_next (void)
+{
+  check_half_linked_block_is_finished_after_fork (LINK_NEXT);
+}
+
+static void
 test_block_link_caught_after_publishing_block (void)
 {
   check_half_linked_block_is_finished_after_fork (LINK_TAIL_BLOCK);
 }
 
 static void
-test_block_link_caught_after_moving_tail (void)
-{
-  check_half_linked_block_is_finished_after_fork (LINK_TAIL);
-}
-
-static void
 test_block_link_caught_before_filling_cell (void)
 {
-  check_half_linked_block_is_finished_after_fork (LINK_NEXT);
+  check_half_linked_block_is_finished_after_fork (LINK_DONE);
+}
+
+/* The consumer (a thread other than the one that forked) had moved to the
+ * next block but not yet its position: the callback it had taken is
+ * gone with it, and the child goes on from the next one. */
+static void
+test_consumer_caught_between_blocks_goes_on_after_fork (void)
+{
+  IoCallbackQueue queue;
+  guint i;
+
+  _io_callback_queue_init (&queue);
+  for (i = 0; i < CELLS + 3; i++)
+    push (&queue, 0, i);
+  for (i = 0; i < CELLS; i++)
+    assert_pop (&queue, 0, i);
+  /* Where pop() was between its two stores. */
+  queue.head -= 2;
+
+  _io_callback_queue_after_fork (&queue);
+  for (i = CELLS; i < CELLS + 3; i++)
+    assert_pop (&queue, 0, i);
+  assert_empty (&queue);
+  _io_callback_queue_clear (&queue);
 }
 
 static void
@@ -463,12 +490,14 @@ main (int argc, char **argv)
                    test_cell_reserved_and_never_filled_is_dropped_after_fork);
   g_test_add_func ("/callback-queue/fork/block-link-caught-after-reserving",
                    test_block_link_caught_after_reserving);
+  g_test_add_func ("/callback-queue/fork/block-link-caught-after-linking-next",
+                   test_block_link_caught_after_linking_next);
   g_test_add_func ("/callback-queue/fork/block-link-caught-after-publishing-block",
                    test_block_link_caught_after_publishing_block);
-  g_test_add_func ("/callback-queue/fork/block-link-caught-after-moving-tail",
-                   test_block_link_caught_after_moving_tail);
   g_test_add_func ("/callback-queue/fork/block-link-caught-before-filling-cell",
                    test_block_link_caught_before_filling_cell);
+  g_test_add_func ("/callback-queue/fork/consumer-caught-between-blocks-goes-on",
+                   test_consumer_caught_between_blocks_goes_on_after_fork);
   g_test_add_func ("/callback-queue/fork/no-caught-push-changes-nothing",
                    test_after_fork_without_caught_pushes_changes_nothing);
   g_test_add_func ("/callback-queue/threads/producers-items-come-out-once-each-in-order",
