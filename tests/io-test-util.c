@@ -47,6 +47,28 @@ timeout_scale (void)
   return scale >= 1.0 ? scale : 1.0;
 }
 
+/* The whole-program alarm of the programs that test internals without a
+ * loop (io_test_alarm_program()): its message is made before the alarm,
+ * since the handler may only write(). */
+static char alarm_message[256];
+
+static void
+alarm_fired (int sig)
+{
+  (void) !write (STDOUT_FILENO, alarm_message, strlen (alarm_message));
+  _exit (1);
+}
+
+void
+io_test_alarm_program (const char *program,
+                       guint       seconds)
+{
+  g_snprintf (alarm_message, sizeof alarm_message,
+              "Bail out! %s did not finish in time (watchdog)\n", program);
+  signal (SIGALRM, alarm_fired);
+  alarm ((guint) (seconds * timeout_scale ()));
+}
+
 static gpointer
 watchdog_thread (gpointer data)
 {

@@ -46,6 +46,13 @@ void      io_test_add_except      (const char  *backend,
                                    const char  *path,
                                    IoTestFunc   func);
 
+/* For the programs that test an internal data structure alone, with
+ * g_test_init() rather than io_test_init(): ends the program with a TAP
+ * "Bail out!" if it runs longer than @seconds (times
+ * IO_TEST_TIMEOUT_SCALE). Generous bounds: only a hang may reach them. */
+void      io_test_alarm_program   (const char  *program,
+                                   guint        seconds);
+
 /* The path of this test program, to run it again as a child. */
 const char *io_test_get_program (void);
 

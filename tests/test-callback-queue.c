@@ -14,10 +14,7 @@
  */
 #include "config.h"
 
-#include <signal.h>
-#include <unistd.h>
-
-#include <ioloop/ioloop.h>
+#include "io-test-util.h"
 #include "ioloop/io-callback-queue.h"
 
 #define CELLS IO_CALLBACK_BLOCK_CELLS
@@ -450,34 +447,15 @@ test_close_racing_with_producers_loses_nothing (void)
 
 /* ---- main -------------------------------------------------------------- */
 
-/* The bound of the whole run (times IO_TEST_TIMEOUT_SCALE): generous, so
- * that only a hang, never a slow machine, reaches it. */
+/* The bound of the whole run: generous, so that only a hang, never a
+ * slow machine, reaches it. */
 #define WATCHDOG_SECONDS 300
-
-static void
-watchdog_fired (int sig)
-{
-  static const char msg[] = "Bail out! test-callback-queue did not finish in time (watchdog)\n";
-
-  (void) !write (STDOUT_FILENO, msg, sizeof msg - 1);
-  _exit (1);
-}
-
-static void
-arm_watchdog (void)
-{
-  const char *s = g_getenv ("IO_TEST_TIMEOUT_SCALE");
-  gdouble scale = s != NULL ? g_ascii_strtod (s, NULL) : 1.0;
-
-  signal (SIGALRM, watchdog_fired);
-  alarm ((guint) (WATCHDOG_SECONDS * MAX (scale, 1.0)));
-}
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  arm_watchdog ();
+  io_test_alarm_program ("test-callback-queue", WATCHDOG_SECONDS);
 
   g_test_add_func ("/callback-queue/empty-queue-pops-nothing", test_empty_queue_pops_nothing);
   g_test_add_func ("/callback-queue/pops-in-push-order-across-blocks",

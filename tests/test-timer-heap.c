@@ -12,10 +12,8 @@
  */
 #include "config.h"
 
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "io-test-util.h"
 #include "ioloop/io-timer-heap.h"
@@ -741,34 +739,15 @@ test_grows_large_and_shrinks_back (void)
 
 /* ---- main -------------------------------------------------------------- */
 
-/* The bound of the whole run (times IO_TEST_TIMEOUT_SCALE): generous, so
- * that only a hang, never a slow machine, reaches it. */
+/* The bound of the whole run: generous, so that only a hang, never a
+ * slow machine, reaches it. */
 #define WATCHDOG_SECONDS 300
-
-static void
-watchdog_fired (int sig)
-{
-  static const char msg[] = "Bail out! test-timer-heap did not finish in time (watchdog)\n";
-
-  (void) !write (STDOUT_FILENO, msg, sizeof msg - 1);
-  _exit (1);
-}
-
-static void
-arm_watchdog (void)
-{
-  const char *s = g_getenv ("IO_TEST_TIMEOUT_SCALE");
-  gdouble scale = s != NULL ? g_ascii_strtod (s, NULL) : 1.0;
-
-  signal (SIGALRM, watchdog_fired);
-  alarm ((guint) (WATCHDOG_SECONDS * MAX (scale, 1.0)));
-}
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  arm_watchdog ();
+  io_test_alarm_program ("test-timer-heap", WATCHDOG_SECONDS);
 
   g_test_add_func ("/timer-heap/empty-heap-pops-nothing-and-never-expires", test_empty);
   g_test_add_func ("/timer-heap/pops-in-deadline-order", test_pops_in_deadline_order);
