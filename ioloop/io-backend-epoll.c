@@ -205,6 +205,7 @@ const IoBackendClass _io_backend_epoll =
 {
   .name             = "epoll",
   .kernel_keeps_fds = TRUE,
+  .add_refuses_files = TRUE,
   .create           = epoll_backend_create,
   .destroy          = epoll_backend_destroy,
   .check_fd         = _io_backend_check_fd_any,

@@ -60,9 +60,14 @@ struct _IoBackendClass
   /* TRUE if the kernel keeps the registrations (epoll, kqueue): a fd
    * closed and its number reused by a new file goes unnoticed until the
    * fd is registered anew (invalidate()). FALSE if every poll reads the
-   * fds afresh (poll, select). The loop checks every fd itself before
-   * add(), whatever this says. */
+   * fds afresh (poll, select). */
   gboolean    kernel_keeps_fds;
+
+  /* TRUE if add() itself refuses an fd that is not open (BAD_FD) and a
+   * regular file, directory or block device (UNSUPPORTED_FD), as epoll
+   * does: the loop then skips its own fstat() for an fd whose slot
+   * exists. */
+  gboolean    add_refuses_files;
 
   /* Allocate the backend (epoll_create1, kqueue, ...), close-on-exec. */
   IoBackend *(*create)     (GError **error);

@@ -96,14 +96,19 @@ ensure_fd_slot (IoLoopPrivate  *priv,
 /* Refuses, before anything is kept, an fd that is not open and a file
  * that is always ready (which a level-triggered loop would report on
  * every iteration: epoll refuses those itself, and so does the loop for
- * every other backend), then what the backend cannot watch. */
+ * every other backend), then what the backend cannot watch. Without
+ * @probe_file, the first two are left to a backend whose add() refuses
+ * them (add_refuses_files). */
 static gboolean
 check_watchable (IoLoopPrivate  *priv,
                  int             fd,
+                 gboolean        probe_file,
                  GError        **error)
 {
   struct stat st;
 
+  if (!probe_file)
+    return priv->backend_class->check_fd (priv->backend, fd, error);
   if (fstat (fd, &st) < 0)
     {
       _io_backend_set_errno_error (error, errno, "fstat", fd);
@@ -276,6 +281,8 @@ _io_loop_attach_handler (IoLoopPrivate  *priv,
 {
   IoFdSlot *slot = fd < priv->n_fds ? &priv->fds[fd] : NULL;
   IoHandler *handler;
+  GError *local = NULL;
+  gboolean probe_file;
 
   if (slot != NULL && slot->handler != NULL)
     {
@@ -283,15 +290,30 @@ _io_loop_attach_handler (IoLoopPrivate  *priv,
                    _("File descriptor %d already has a handler"), fd);
       return FALSE;
     }
-  if (!check_watchable (priv, fd, error) || !ensure_fd_slot (priv, fd, error))
+  /* The fstat() stays in front of growing the table, so that an fd that
+   * is not open allocates nothing; once the slot exists, a backend that
+   * refuses such fds itself saves re-adding a handler a system call. */
+  probe_file = slot == NULL || !priv->backend_class->add_refuses_files;
+  if (!check_watchable (priv, fd, probe_file, error) || !ensure_fd_slot (priv, fd, error))
     return FALSE;
   slot = &priv->fds[fd];
 
   /* A slot without a handler is never registered (removal unregisters at
    * once), so this is a first registration, made now, so that a bad fd is
    * refused here rather than found out at the next poll. */
-  if (!sync_slot (priv, fd, TRUE, events & ~IO_EVENTS_ERROR, FALSE, error))
-    return FALSE;
+  if (!sync_slot (priv, fd, TRUE, events & ~IO_EVENTS_ERROR, FALSE, &local))
+    {
+      GError *precise = NULL;
+
+      /* The loop's own message where it has one ("always ready"). */
+      if (!probe_file && !check_watchable (priv, fd, TRUE, &precise))
+        {
+          g_clear_error (&local);
+          local = precise;
+        }
+      g_propagate_error (error, local);
+      return FALSE;
+    }
 
   handler = slot->spare != NULL ? g_steal_pointer (&slot->spare) : g_new (IoHandler, 1);
   _io_source_init (&handler->source, IO_SOURCE_HANDLER, user_data, notify);
@@ -543,7 +565,7 @@ _io_loop_refresh_internal_handler (IoLoop *loop,
   if (handler == NULL || !handler->internal)
     return FALSE;
   /* As for a new handler: the number may name a file the loop refuses. */
-  return check_watchable (priv, fd, NULL) &&
+  return check_watchable (priv, fd, TRUE, NULL) &&
          sync_slot (priv, fd, TRUE, handler->events & ~IO_EVENTS_ERROR, TRUE, NULL);
 }
 
