@@ -47,27 +47,30 @@ _io_callback_queue_init (IoCallbackQueue *queue)
   queue->tail = queue->head = 0;
   queue->spare = NULL;
   queue->n_spare = 0;
+  /* Zeroed: lap 0, no next, every cell empty. */
   queue->head_block = queue->tail_block = g_new0 (IoCallbackBlock, 1);
-  queue->head_block->lap = 0;
+}
+
+static void
+free_chain (IoCallbackBlock *block)
+{
+  while (block != NULL)
+    {
+      IoCallbackBlock *next = block->next;
+
+      g_free (block);
+      block = next;
+    }
 }
 
 /* Frees every block: call once nothing can push any more and the
- * consumer has taken what it wants (closing drops the rest). */
+ * consumer has taken what it wants (closing drops the rest). The queue's
+ * blocks and the spare ones are each a chain through `next`. */
 void
 _io_callback_queue_clear (IoCallbackQueue *queue)
 {
-  IoCallbackBlock *block, *next;
-
-  for (block = queue->head_block; block != NULL; block = next)
-    {
-      next = block->next;
-      g_free (block);
-    }
-  for (block = queue->spare; block != NULL; block = next)
-    {
-      next = block->next;
-      g_free (block);
-    }
+  free_chain (queue->head_block);
+  free_chain (queue->spare);
   queue->head_block = queue->tail_block = queue->spare = NULL;
   queue->n_spare = 0;
 }
